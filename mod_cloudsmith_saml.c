@@ -1,0 +1,75 @@
+/* mod_cloudsmith_saml: SAML 2.0 single sign-on in front of an organization's pages.
+ * The module record: hooks and directives; the work is in src/. */
+#include <stdlib.h>
+#include <string.h>
+#include <lasso/lasso.h>
+#define CS_MODULE_RECORD
+#include "src/mod_saml.h"
+
+static int lasso_ready;
+
+static int cs_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    cs_config_reset();
+    return cs_cache_pre_config(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static int cs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    /* Lasso reads LASSO_FLAG at init; "no-verify-signature" would turn every signature check
+     * off, so such an environment is refused outright. */
+    const char *flags = getenv("LASSO_FLAG");
+    if (flags && strstr(flags, "no-verify-signature")) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10505)
+                     "LASSO_FLAG=%s would disable SAML signature checks: refusing to start",
+                     flags);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!lasso_ready) {
+        if (lasso_init() != 0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10500) "lasso_init failed");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        lasso_ready = 1;
+    }
+    int rc = cs_build_orgs(pconf, ptemp, s);
+    if (rc != OK)
+        return rc;
+    return cs_cache_post_config(pconf, ptemp, s, cs_cache_spec());
+}
+
+static void cs_child_init(apr_pool_t *p, server_rec *s)
+{
+    cs_cache_child_init(p, s);
+}
+
+static void cs_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_socache[] = {"mod_socache_shmcb.c", NULL};
+    ap_hook_pre_config(cs_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(cs_post_config, after_socache, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(cs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before anything can read them: drop client-sent identity headers. */
+    ap_hook_post_read_request(cs_scrub_identity_headers, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_check_access_ex(cs_check_access_ex, NULL, NULL, APR_HOOK_FIRST,
+                            AP_AUTH_INTERNAL_PER_URI);
+    ap_hook_check_authn(cs_check_user_id, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    cs_register_authz_providers(p);
+    ap_hook_fixups(cs_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before mod_proxy, so an endpoint never reaches the backend. */
+    ap_hook_handler(cs_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+}
+
+AP_DECLARE_MODULE(cloudsmith_saml) = {
+    STANDARD20_MODULE_STUFF,
+    cs_create_dir_cfg,
+    cs_merge_dir_cfg,
+    NULL,
+    NULL,
+    cs_directives,
+    cs_register_hooks,
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    AP_MODULE_FLAG_ALWAYS_MERGE
+#endif
+};

@@ -1,0 +1,117 @@
+/* Glue shared by the httpd-facing files: configuration records and the seams between them. */
+#ifndef CS_MOD_SAML_H
+#define CS_MOD_SAML_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_request.h>
+#include <http_protocol.h>
+#include <ap_socache.h>
+#include "saml_sp.h"
+#include "saml_reason.h"
+#include "session_record.h"
+
+#ifndef CS_MODULE_RECORD /* AP_DECLARE_MODULE declares it there */
+APLOG_USE_MODULE(cloudsmith_saml);
+#endif
+extern module AP_MODULE_DECLARE_DATA cloudsmith_saml_module;
+
+#define CS_AUTH_TYPE "CloudsmithSAML"
+
+typedef enum {
+    HDR_USER, HDR_EMAIL, HDR_FIRST_NAME, HDR_LAST_NAME, HDR_ORG, HDR_TEAMS, HDR__COUNT
+} identity_field;
+
+/* One organization as declared by a <Location> holding CloudsmithSAMLOrg; its SP is built in
+ * post_config (when ServerName and every directive are known) and read-only afterwards. */
+typedef struct cs_org {
+    const char *slug;
+    const char *root_path;      /* the Location path, ending in '/' */
+    const char *where;          /* "file:line" of the declaration, for messages */
+    server_rec *server;
+    struct cs_dir_cfg *decl;    /* the section that declared it: SAML settings live there */
+    saml_sp *sp;
+    const char *acs_url;
+    const char *cookie_name;
+    struct cs_org *next;
+} cs_org;
+
+typedef struct cs_dir_cfg {
+    cs_org *org;
+    const char *idp_metadata_file;
+    const char *sp_key_file;
+    const char *sp_cert_file;
+    const char *base_url;
+    const char *sp_entity_id;
+    int enforce;                /* -1 unset: On */
+    int allow_unsolicited;      /* -1 unset: On */
+    apr_array_header_t *groupsync;        /* of groupsync_rule; NULL inherits */
+    apr_array_header_t *first_name_attrs; /* of const char*; NULL inherits defaults */
+    apr_array_header_t *last_name_attrs;
+    const char *header_names[HDR__COUNT]; /* NULL inherits defaults */
+    apr_interval_time_t session_lifetime; /* -1 unset */
+    apr_interval_time_t clock_skew;
+    apr_interval_time_t max_issue_age;
+    apr_off_t max_body;                   /* -1 unset */
+} cs_dir_cfg;
+
+/* Resolved settings with defaults applied. */
+apr_interval_time_t cs_session_lifetime(const cs_dir_cfg *c);
+apr_interval_time_t cs_clock_skew(const cs_dir_cfg *c);
+apr_interval_time_t cs_max_issue_age(const cs_dir_cfg *c);
+apr_off_t cs_max_body(const cs_dir_cfg *c);
+int cs_enforce(const cs_dir_cfg *c);
+int cs_allow_unsolicited(const cs_dir_cfg *c);
+const char *cs_header_name(const cs_dir_cfg *c, identity_field f);
+
+/* mod_saml_config.c */
+extern const command_rec cs_directives[];
+void *cs_create_dir_cfg(apr_pool_t *p, char *dir);
+void *cs_merge_dir_cfg(apr_pool_t *p, void *base, void *add);
+void cs_config_reset(void);
+int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+const char *cs_cache_spec(void);
+const apr_array_header_t *cs_all_identity_header_names(void);
+
+/* mod_saml_cache.c: the socache holding sessions, pending logins and the replay cache. */
+int cs_cache_pre_config(apr_pool_t *pconf);
+int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, const char *spec);
+void cs_cache_child_init(apr_pool_t *p, server_rec *s);
+apr_status_t cs_cache_store(request_rec *r, const char *key, const char *value,
+                            apr_time_t expiry);
+/* Returns APR_SUCCESS with *value NUL-terminated, APR_NOTFOUND, or an error. */
+apr_status_t cs_cache_get(request_rec *r, const char *key, char **value, apr_size_t *len);
+apr_status_t cs_cache_remove(request_rec *r, const char *key);
+/* get + remove as one step: only one caller ever gets the value. */
+apr_status_t cs_cache_take(request_rec *r, const char *key, char **value, apr_size_t *len);
+/* Stores key only if absent; APR_EEXIST when it was already there. */
+apr_status_t cs_cache_add_once(request_rec *r, const char *key, const char *value,
+                               apr_time_t expiry);
+
+/* mod_saml_auth.c: sessions and the access/authn/authz hooks. */
+const session_record *cs_request_identity(request_rec *r);
+int cs_check_access_ex(request_rec *r);
+int cs_check_user_id(request_rec *r);
+void cs_register_authz_providers(apr_pool_t *p);
+int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to);
+const char *cs_session_create(request_rec *r, const cs_dir_cfg *c, session_record *rec);
+void cs_session_end(request_rec *r, const cs_dir_cfg *c);
+const login_state *cs_take_login_state(request_rec *r, const cs_dir_cfg *c,
+                                       const char *relay_state);
+
+/* mod_saml_headers.c */
+int cs_scrub_identity_headers(request_rec *r);
+int cs_fixups(request_rec *r);
+
+/* mod_saml_endpoints.c */
+int cs_handler(request_rec *r);
+int cs_is_endpoint(request_rec *r, const cs_dir_cfg *c);
+
+/* mod_saml_page.c: the module's own pages. */
+int cs_page(request_rec *r, int status, const char *title, const char *message,
+            const char *reason_name);
+void cs_no_store(request_rec *r);
+int cs_is_https(request_rec *r);
+
+#endif

@@ -1,0 +1,257 @@
+/* Sessions (cookie -> socache -> identity) and the access, authn and authz hooks. */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <mod_auth.h>
+#include "mod_saml.h"
+#include "session_id.h"
+#include "saml_returnto.h"
+
+#define SESSION_KEY_PREFIX "cs-session:"
+#define LOGIN_KEY_PREFIX "cs-login:"
+#define LOGIN_STATE_LIFETIME apr_time_from_sec(600)
+
+static const cs_dir_cfg *dir_cfg(request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
+}
+
+const session_record *cs_request_identity(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &cloudsmith_saml_module);
+}
+
+static char *random_hex(request_rec *r)
+{
+    unsigned char bytes[SESSION_ID_BYTES];
+    if (apr_generate_random_bytes(bytes, sizeof bytes) != APR_SUCCESS)
+        return NULL;
+    return session_id_format(r->pool, bytes);
+}
+
+/* Looks up the request's session for its org. Returns OK with the identity attached to the
+ * request, DECLINED when there is none (or it is dead), or 503 when the cache fails. */
+static int load_session(request_rec *r, const cs_dir_cfg *c)
+{
+    if (cs_request_identity(r))
+        return OK;
+    const char *id = session_cookie_find(r->pool, apr_table_get(r->headers_in, "Cookie"),
+                                         c->org->cookie_name);
+    if (id == NULL)
+        return DECLINED;
+    char *value;
+    apr_size_t len;
+    apr_status_t rv = cs_cache_get(r, session_id_cache_key(r->pool, SESSION_KEY_PREFIX, id),
+                                   &value, &len);
+    if (rv == APR_NOTFOUND) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10530)
+                      "org %s: session cookie names no live session", c->org->slug);
+        return DECLINED;
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(10531)
+                      "org %s: session cache read failed", c->org->slug);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    session_record *rec = apr_pcalloc(r->pool, sizeof(*rec));
+    const char *err = session_record_decode(r->pool, value, len, rec);
+    if (err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10532)
+                      "org %s: unreadable session record (%s)", c->org->slug, err);
+        return DECLINED;
+    }
+    if (strcmp(rec->org, c->org->slug) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10533)
+                      "org %s: refused a session of org %s", c->org->slug, rec->org);
+        return DECLINED;
+    }
+    if (rec->expires <= apr_time_now())
+        return DECLINED;
+    r->user = apr_pstrdup(r->pool, rec->user);
+    r->ap_auth_type = CS_AUTH_TYPE;
+    ap_set_module_config(r->request_config, &cloudsmith_saml_module, rec);
+    return OK;
+}
+
+const char *cs_session_create(request_rec *r, const cs_dir_cfg *c, session_record *rec)
+{
+    char *id = random_hex(r);
+    if (id == NULL)
+        return "no random bytes for a session ID";
+    const char *value = session_record_encode(r->pool, rec);
+    if (value == NULL)
+        return "the session record could not be encoded";
+    apr_status_t rv = cs_cache_store(r, session_id_cache_key(r->pool, SESSION_KEY_PREFIX, id),
+                                     value, rec->expires);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        return apr_psprintf(r->pool, "session cache write failed: %s",
+                            apr_strerror(rv, buf, sizeof buf));
+    }
+    long max_age = (long)apr_time_sec(rec->expires - apr_time_now());
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   session_cookie_build(r->pool, c->org->cookie_name, id, c->org->root_path,
+                                        cs_is_https(r), max_age > 0 ? max_age : 1));
+    return NULL;
+}
+
+void cs_session_end(request_rec *r, const cs_dir_cfg *c)
+{
+    const char *id = session_cookie_find(r->pool, apr_table_get(r->headers_in, "Cookie"),
+                                         c->org->cookie_name);
+    if (id) {
+        apr_status_t rv = cs_cache_remove(r, session_id_cache_key(r->pool, SESSION_KEY_PREFIX,
+                                                                  id));
+        if (rv != APR_SUCCESS)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(10534)
+                          "org %s: could not remove the session from the cache", c->org->slug);
+    }
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   session_cookie_build(r->pool, c->org->cookie_name, "", c->org->root_path,
+                                        cs_is_https(r), 0));
+}
+
+int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to)
+{
+    login_state st = {.org = c->org->slug,
+                      .return_to = saml_returnto_sanitize(r->pool, return_to, c->org->root_path),
+                      .expires = apr_time_now() + LOGIN_STATE_LIFETIME};
+    char *relay_state = random_hex(r);
+    const char *url = NULL, *error = NULL;
+    if (relay_state == NULL)
+        error = "no random bytes for the RelayState";
+    else
+        error = saml_sp_authn_request(c->org->sp, r->pool, relay_state, 0, &url, &st.request_id);
+    if (error) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10535)
+                      "org %s: cannot build the AuthnRequest: %s", c->org->slug, error);
+        return cs_page(r, HTTP_INTERNAL_SERVER_ERROR, "Sign-in unavailable",
+                       "The sign-in request could not be built.", "authn_request_failed");
+    }
+    const char *encoded = login_state_encode(r->pool, &st);
+    apr_status_t rv = encoded == NULL ? APR_EGENERAL
+                    : cs_cache_store(r, apr_pstrcat(r->pool, LOGIN_KEY_PREFIX, relay_state, NULL),
+                                     encoded, st.expires);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(10536)
+                      "org %s: session cache write failed, cannot start a login", c->org->slug);
+        return cs_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
+                       saml_reason_message(SAML_ERR_CACHE_UNAVAILABLE),
+                       saml_reason_name(SAML_ERR_CACHE_UNAVAILABLE));
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10537)
+                  "org %s: login started, AuthnRequest %s, return to %s", c->org->slug,
+                  st.request_id, st.return_to);
+    cs_no_store(r);
+    apr_table_setn(r->err_headers_out, "Location", url);
+    return HTTP_SEE_OTHER;
+}
+
+/* Pops the pending login that RelayState names; NULL when there is none for this org. */
+const login_state *cs_take_login_state(request_rec *r, const cs_dir_cfg *c,
+                                       const char *relay_state)
+{
+    if (relay_state == NULL || !session_id_is_well_formed(relay_state))
+        return NULL;
+    char *value;
+    apr_size_t len;
+    if (cs_cache_take(r, apr_pstrcat(r->pool, LOGIN_KEY_PREFIX, relay_state, NULL), &value,
+                      &len) != APR_SUCCESS)
+        return NULL;
+    login_state *st = apr_pcalloc(r->pool, sizeof(*st));
+    if (login_state_decode(r->pool, value, len, st) != NULL || strcmp(st->org, c->org->slug) != 0
+        || st->expires <= apr_time_now())
+        return NULL;
+    return st;
+}
+
+static int is_our_auth_type(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    return type && strcasecmp(type, CS_AUTH_TYPE) == 0;
+}
+
+int cs_check_access_ex(request_rec *r)
+{
+    const cs_dir_cfg *c = dir_cfg(r);
+    if (c->org == NULL || c->org->sp == NULL)
+        return DECLINED;
+    /* The SAML endpoints must be reachable before anyone is logged in. */
+    if (cs_is_endpoint(r, c))
+        return OK;
+    if (cs_enforce(c) || !is_our_auth_type(r))
+        return DECLINED;
+    int rc = load_session(r, c);
+    if (rc != OK && rc != DECLINED)
+        return rc;
+    return OK;
+}
+
+int cs_check_user_id(request_rec *r)
+{
+    if (!is_our_auth_type(r))
+        return DECLINED;
+    const cs_dir_cfg *c = dir_cfg(r);
+    if (c->org == NULL || c->org->sp == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10538)
+                      "AuthType %s without CloudsmithSAMLOrg for %s: refusing", CS_AUTH_TYPE,
+                      r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    int rc = load_session(r, c);
+    if (rc != DECLINED)
+        return rc;
+    if (r->method_number == M_GET && r->main == NULL) {
+        /* unparsed_uri keeps the client's encoding, so the return trip asks for the same URL */
+        return cs_start_login(r, c, r->unparsed_uri);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10539)
+                  "org %s: %s %s without a session: 401", c->org->slug, r->method, r->uri);
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "%s realm=\"%s\"", CS_AUTH_TYPE, c->org->slug));
+    return HTTP_UNAUTHORIZED;
+}
+
+/* Require cloudsmith-team TEAM [Member|Manager] */
+static authz_status team_check(request_rec *r, const char *require_args,
+                               const void *parsed)
+{
+    if (r->user == NULL)
+        return AUTHZ_DENIED_NO_USER;
+    const session_record *id = cs_request_identity(r);
+    const char *args = require_args;
+    const char *team = ap_getword_conf(r->pool, &args);
+    const char *role_text = ap_getword_conf(r->pool, &args);
+    int want_manager = *role_text && strcasecmp(role_text, "Manager") == 0;
+    for (int i = 0; id && i < id->teams->nelts; i++) {
+        const team_membership *m = &APR_ARRAY_IDX(id->teams, i, team_membership);
+        if (strcmp(m->team, team) == 0 && (!want_manager || m->role == TEAM_ROLE_MANAGER))
+            return AUTHZ_GRANTED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10540)
+                  "user %s is not in team %s%s%s", r->user, team, *role_text ? " as " : "",
+                  role_text);
+    return AUTHZ_DENIED;
+}
+
+static const char *team_parse(cmd_parms *cmd, const char *require_line, const void **parsed)
+{
+    const char *args = require_line;
+    const char *team = ap_getword_conf(cmd->temp_pool, &args);
+    const char *role = ap_getword_conf(cmd->temp_pool, &args);
+    if (*team == '\0')
+        return "Require cloudsmith-team: a team name is required";
+    if (*role && strcasecmp(role, "Member") != 0 && strcasecmp(role, "Manager") != 0)
+        return apr_psprintf(cmd->pool, "Require cloudsmith-team: role '%s' must be Member or "
+                            "Manager", role);
+    if (*args)
+        return "Require cloudsmith-team: too many arguments (TEAM [Member|Manager])";
+    return NULL;
+}
+
+static const authz_provider team_provider = {team_check, team_parse};
+
+void cs_register_authz_providers(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "cloudsmith-team",
+                              AUTHZ_PROVIDER_VERSION, &team_provider, AP_AUTH_INTERNAL_PER_CONF);
+}

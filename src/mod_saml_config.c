@@ -1,0 +1,429 @@
+/* Directives: parsing, merging, and building each org's SP at startup. */
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <http_core.h>
+#include "mod_saml.h"
+#include "saml_groupsync.h"
+
+#define DEFAULT_SESSION_LIFETIME apr_time_from_sec(8 * 3600)
+#define DEFAULT_CLOCK_SKEW apr_time_from_sec(60)
+#define DEFAULT_MAX_ISSUE_AGE apr_time_from_sec(300)
+#define DEFAULT_MAX_BODY (1024 * 1024)
+#define MAX_METADATA_BYTES (4 * 1024 * 1024)
+
+static const char *const default_header_names[HDR__COUNT] = {
+    "X-Remote-User", "X-Remote-Email", "X-Remote-First-Name", "X-Remote-Last-Name",
+    "X-Remote-Org", "X-Remote-Teams",
+};
+static const char *const header_fields[HDR__COUNT] = {
+    "user", "email", "first-name", "last-name", "org", "teams",
+};
+
+/* Process-wide settings, written only while the configuration is read. */
+static struct {
+    const char *cache_spec;
+    cs_org *orgs;
+    apr_array_header_t *header_names; /* every identity header name configured anywhere */
+} global;
+
+/* The configuration is read twice at startup and again on every restart, each time into a
+ * fresh pconf: forget what the previous reading registered. */
+void cs_config_reset(void)
+{
+    memset(&global, 0, sizeof(global));
+}
+
+const char *cs_cache_spec(void) { return global.cache_spec ? global.cache_spec : "shmcb"; }
+
+static void remember_header_name(apr_pool_t *p, const char *name)
+{
+    if (global.header_names == NULL) {
+        global.header_names = apr_array_make(p, 8, sizeof(const char *));
+        for (int i = 0; i < HDR__COUNT; i++)
+            APR_ARRAY_PUSH(global.header_names, const char *) = default_header_names[i];
+    }
+    if (name)
+        APR_ARRAY_PUSH(global.header_names, const char *) = name;
+}
+
+const apr_array_header_t *cs_all_identity_header_names(void)
+{
+    static const apr_array_header_t empty;
+    return global.header_names ? global.header_names : &empty;
+}
+
+void *cs_create_dir_cfg(apr_pool_t *p, char *dir)
+{
+    cs_dir_cfg *c = apr_pcalloc(p, sizeof(*c));
+    c->enforce = -1;
+    c->allow_unsolicited = -1;
+    c->session_lifetime = -1;
+    c->clock_skew = -1;
+    c->max_issue_age = -1;
+    c->max_body = -1;
+    remember_header_name(p, NULL);
+    return c;
+}
+
+#define MERGE(field, unset) m->field = add->field != (unset) ? add->field : base->field
+
+void *cs_merge_dir_cfg(apr_pool_t *p, void *base_, void *add_)
+{
+    const cs_dir_cfg *base = base_, *add = add_;
+    cs_dir_cfg *m = apr_pcalloc(p, sizeof(*m));
+    MERGE(org, NULL);
+    MERGE(idp_metadata_file, NULL);
+    MERGE(sp_key_file, NULL);
+    MERGE(sp_cert_file, NULL);
+    MERGE(base_url, NULL);
+    MERGE(sp_entity_id, NULL);
+    MERGE(enforce, -1);
+    MERGE(allow_unsolicited, -1);
+    MERGE(groupsync, NULL);
+    MERGE(first_name_attrs, NULL);
+    MERGE(last_name_attrs, NULL);
+    for (int i = 0; i < HDR__COUNT; i++)
+        MERGE(header_names[i], NULL);
+    MERGE(session_lifetime, -1);
+    MERGE(clock_skew, -1);
+    MERGE(max_issue_age, -1);
+    MERGE(max_body, -1);
+    return m;
+}
+
+apr_interval_time_t cs_session_lifetime(const cs_dir_cfg *c)
+{ return c->session_lifetime >= 0 ? c->session_lifetime : DEFAULT_SESSION_LIFETIME; }
+apr_interval_time_t cs_clock_skew(const cs_dir_cfg *c)
+{ return c->clock_skew >= 0 ? c->clock_skew : DEFAULT_CLOCK_SKEW; }
+apr_interval_time_t cs_max_issue_age(const cs_dir_cfg *c)
+{ return c->max_issue_age >= 0 ? c->max_issue_age : DEFAULT_MAX_ISSUE_AGE; }
+apr_off_t cs_max_body(const cs_dir_cfg *c)
+{ return c->max_body >= 0 ? c->max_body : DEFAULT_MAX_BODY; }
+int cs_enforce(const cs_dir_cfg *c) { return c->enforce != 0; }
+int cs_allow_unsolicited(const cs_dir_cfg *c) { return c->allow_unsolicited != 0; }
+const char *cs_header_name(const cs_dir_cfg *c, identity_field f)
+{ return c->header_names[f] ? c->header_names[f] : default_header_names[f]; }
+
+static const char *where(cmd_parms *cmd)
+{
+    return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename, cmd->directive->line_num);
+}
+
+static const char *set_org(cmd_parms *cmd, void *mconfig, const char *slug)
+{
+    cs_dir_cfg *c = mconfig;
+    const ap_directive_t *section = cmd->directive->parent;
+    if (cmd->path == NULL || section == NULL || strcasecmp(section->directive, "<Location") != 0
+        || section->args[0] == '~')
+        return "CloudsmithSAMLOrg must be inside a <Location /ORG/> section (not a regular "
+               "expression section)";
+    if (*slug == '\0' || strlen(slug) > 64)
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLOrg: '%s' must be 1 to 64 characters",
+                            slug);
+    for (const char *s = slug; *s; s++)
+        if (!apr_islower(*s) && !apr_isdigit(*s) && *s != '-' && *s != '_')
+            return apr_psprintf(cmd->pool, "CloudsmithSAMLOrg: '%s' may only hold lower-case "
+                                "letters, digits, '-' and '_'", slug);
+    if (cmd->path[0] != '/')
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLOrg: the Location path '%s' must start "
+                            "with '/'", cmd->path);
+    cs_org *org = apr_pcalloc(cmd->pool, sizeof(*org));
+    org->slug = apr_pstrdup(cmd->pool, slug);
+    apr_size_t n = strlen(cmd->path);
+    org->root_path = cmd->path[n - 1] == '/' ? apr_pstrdup(cmd->pool, cmd->path)
+                                             : apr_pstrcat(cmd->pool, cmd->path, "/", NULL);
+    org->where = where(cmd);
+    org->server = cmd->server;
+    org->decl = c;
+    org->cookie_name = apr_pstrcat(cmd->pool, "cloudsmith_saml_", slug, NULL);
+    org->next = global.orgs;
+    global.orgs = org;
+    c->org = org;
+    return NULL;
+}
+
+static const char *set_file(cmd_parms *cmd, const char **field, const char *arg)
+{
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+    if (path == NULL)
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg);
+    if (apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS
+        || fi.filetype != APR_REG)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file", cmd->cmd->name, path);
+    *field = path;
+    return NULL;
+}
+
+static const char *set_idp_metadata_file(cmd_parms *cmd, void *mconfig, const char *arg)
+{ return set_file(cmd, &((cs_dir_cfg *)mconfig)->idp_metadata_file, arg); }
+static const char *set_sp_key_file(cmd_parms *cmd, void *mconfig, const char *arg)
+{ return set_file(cmd, &((cs_dir_cfg *)mconfig)->sp_key_file, arg); }
+static const char *set_sp_cert_file(cmd_parms *cmd, void *mconfig, const char *arg)
+{ return set_file(cmd, &((cs_dir_cfg *)mconfig)->sp_cert_file, arg); }
+
+static const char *check_absolute_url(cmd_parms *cmd, const char *arg)
+{
+    apr_uri_t uri;
+    if (apr_uri_parse(cmd->pool, arg, &uri) != APR_SUCCESS || uri.scheme == NULL
+        || uri.hostname == NULL
+        || (strcasecmp(uri.scheme, "http") != 0 && strcasecmp(uri.scheme, "https") != 0))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute http(s) URL",
+                            cmd->cmd->name, arg);
+    return NULL;
+}
+
+static const char *set_base_url(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    const char *err = check_absolute_url(cmd, arg);
+    if (err)
+        return err;
+    apr_uri_t uri;
+    apr_uri_parse(cmd->temp_pool, arg, &uri);
+    if ((uri.path && strcmp(uri.path, "/") != 0) || uri.query || uri.fragment)
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLBaseURL: '%s' must be scheme://host[:port] "
+                            "without a path", arg);
+    ((cs_dir_cfg *)mconfig)->base_url = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_sp_entity_id(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    if (*arg == '\0' || strlen(arg) > 1024)
+        return "CloudsmithSAMLSPEntityID: must be 1 to 1024 characters";
+    ((cs_dir_cfg *)mconfig)->sp_entity_id = arg;
+    return NULL;
+}
+
+static const char *set_enforce(cmd_parms *cmd, void *mconfig, int on)
+{ ((cs_dir_cfg *)mconfig)->enforce = on; return NULL; }
+static const char *set_allow_unsolicited(cmd_parms *cmd, void *mconfig, int on)
+{ ((cs_dir_cfg *)mconfig)->allow_unsolicited = on; return NULL; }
+
+static const char *add_groupsync(cmd_parms *cmd, void *mconfig, int argc, char *const argv[])
+{
+    cs_dir_cfg *c = mconfig;
+    groupsync_rule rule;
+    const char *err = groupsync_rule_parse(cmd->pool, argc, (const char *const *)argv, &rule);
+    if (err)
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLGroupSync: %s (usage: IDP_KEY IDP_VALUE "
+                            "TEAM [Member|Manager])", err);
+    if (c->groupsync == NULL)
+        c->groupsync = apr_array_make(cmd->pool, 4, sizeof(groupsync_rule));
+    APR_ARRAY_PUSH(c->groupsync, groupsync_rule) = rule;
+    return NULL;
+}
+
+static const char *add_name_attr(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    cs_dir_cfg *c = mconfig;
+    apr_array_header_t **list = cmd->info ? &c->last_name_attrs : &c->first_name_attrs;
+    if (*list == NULL)
+        *list = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(*list, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_header_name(cmd_parms *cmd, void *mconfig, const char *field,
+                                   const char *name)
+{
+    cs_dir_cfg *c = mconfig;
+    for (const char *s = name; *s; s++)
+        if (!apr_isalnum(*s) && *s != '-' && *s != '_')
+            return apr_psprintf(cmd->pool, "CloudsmithSAMLHeader: '%s' is not a valid header "
+                                "name (letters, digits, '-', '_')", name);
+    if (*name == '\0')
+        return "CloudsmithSAMLHeader: empty header name";
+    for (int i = 0; i < HDR__COUNT; i++) {
+        if (strcasecmp(field, header_fields[i]) == 0) {
+            c->header_names[i] = name;
+            remember_header_name(cmd->pool, name);
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "CloudsmithSAMLHeader: unknown field '%s' (one of user, "
+                        "email, first-name, last-name, org, teams)", field);
+}
+
+static const char *set_seconds(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+    apr_int64_t max = (apr_int64_t)(apr_uintptr_t)cmd->info;
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > max)
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number of seconds from 0 to %"
+                            APR_INT64_T_FMT, cmd->cmd->name, arg, max);
+    cs_dir_cfg *c = mconfig;
+    apr_interval_time_t t = apr_time_from_sec(v);
+    if (strcasecmp(cmd->cmd->name, "CloudsmithSAMLSessionLifetime") == 0) {
+        if (v == 0)
+            return "CloudsmithSAMLSessionLifetime: must be at least 1 second";
+        c->session_lifetime = t;
+    } else if (strcasecmp(cmd->cmd->name, "CloudsmithSAMLClockSkew") == 0) {
+        c->clock_skew = t;
+    } else {
+        if (v == 0)
+            return "CloudsmithSAMLMaxIssueAge: must be at least 1 second";
+        c->max_issue_age = t;
+    }
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 1024 || v > 64 * 1024 * 1024)
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLMaxBodySize: '%s' must be a number of "
+                            "bytes from 1024 to 67108864", arg);
+    ((cs_dir_cfg *)mconfig)->max_body = v;
+    return NULL;
+}
+
+static const char *set_session_cache(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err)
+        return err;
+    const char *colon = strchr(arg, ':');
+    const char *name = colon ? apr_pstrndup(cmd->temp_pool, arg, colon - arg) : arg;
+    if (ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION) == NULL)
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLSessionCache: unknown socache provider "
+                            "'%s' (is mod_socache_%s loaded?)", name, name);
+    global.cache_spec = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+#define SECONDS(n) ((void *)(apr_uintptr_t)(n))
+
+const command_rec cs_directives[] = {
+    AP_INIT_TAKE1("CloudsmithSAMLSessionCache", set_session_cache, NULL, RSRC_CONF,
+                  "socache provider for sessions: shmcb (default), shmcb:/path(bytes), "
+                  "memcache:host:port, redis:host:port"),
+    AP_INIT_TAKE1("CloudsmithSAMLOrg", set_org, NULL, ACCESS_CONF,
+                  "The organization slug served by this <Location>"),
+    AP_INIT_TAKE1("CloudsmithSAMLIdPMetadataFile", set_idp_metadata_file, NULL, ACCESS_CONF,
+                  "File holding the org IdP's SAML 2.0 metadata XML"),
+    AP_INIT_TAKE1("CloudsmithSAMLSPPrivateKeyFile", set_sp_key_file, NULL, ACCESS_CONF,
+                  "PEM private key of this SP (decrypts assertions)"),
+    AP_INIT_TAKE1("CloudsmithSAMLSPCertFile", set_sp_cert_file, NULL, ACCESS_CONF,
+                  "PEM certificate of this SP, advertised in SP metadata"),
+    AP_INIT_TAKE1("CloudsmithSAMLBaseURL", set_base_url, NULL, ACCESS_CONF,
+                  "scheme://host[:port] this server is reached at (default: from ServerName)"),
+    AP_INIT_TAKE1("CloudsmithSAMLSPEntityID", set_sp_entity_id, NULL, ACCESS_CONF,
+                  "SP entity ID / Audience (default: the ACS URL)"),
+    AP_INIT_FLAG("CloudsmithSAMLEnforce", set_enforce, NULL, ACCESS_CONF,
+                 "On (default): pages need a login; Off: identity only when a session exists"),
+    AP_INIT_FLAG("CloudsmithSAMLAllowUnsolicited", set_allow_unsolicited, NULL, ACCESS_CONF,
+                 "On (default): accept IdP-initiated logins"),
+    AP_INIT_TAKE_ARGV("CloudsmithSAMLGroupSync", add_groupsync, NULL, ACCESS_CONF,
+                      "IDP_KEY IDP_VALUE TEAM [Member|Manager]"),
+    AP_INIT_ITERATE("CloudsmithSAMLFirstNameAttribute", add_name_attr, NULL, ACCESS_CONF,
+                    "Attribute names holding the first name, tried in order"),
+    AP_INIT_ITERATE("CloudsmithSAMLLastNameAttribute", add_name_attr, (void *)1, ACCESS_CONF,
+                    "Attribute names holding the last name, tried in order"),
+    AP_INIT_TAKE2("CloudsmithSAMLHeader", set_header_name, NULL, ACCESS_CONF,
+                  "FIELD NAME: rename an identity header (user, email, first-name, last-name, "
+                  "org, teams)"),
+    AP_INIT_TAKE1("CloudsmithSAMLSessionLifetime", set_seconds, SECONDS(366 * 86400),
+                  ACCESS_CONF, "Seconds a session lives at most (default 28800)"),
+    AP_INIT_TAKE1("CloudsmithSAMLClockSkew", set_seconds, SECONDS(3600), ACCESS_CONF,
+                  "Seconds of clock difference tolerated with the IdP (default 60)"),
+    AP_INIT_TAKE1("CloudsmithSAMLMaxIssueAge", set_seconds, SECONDS(86400), ACCESS_CONF,
+                  "Seconds a SAML response may be old when it arrives (default 300)"),
+    AP_INIT_TAKE1("CloudsmithSAMLMaxBodySize", set_max_body, NULL, ACCESS_CONF,
+                  "Largest ACS POST body in bytes (default 1048576)"),
+    {NULL}
+};
+
+static const char *read_file(apr_pool_t *p, const char *path, const char **error)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
+    if (rv == APR_SUCCESS)
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        *error = apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, buf, sizeof buf));
+        return NULL;
+    }
+    if (fi.size > MAX_METADATA_BYTES) {
+        apr_file_close(f);
+        *error = apr_psprintf(p, "%s is larger than %d bytes", path, MAX_METADATA_BYTES);
+        return NULL;
+    }
+    char *buf = apr_palloc(p, fi.size + 1);
+    apr_size_t n = fi.size;
+    rv = apr_file_read_full(f, buf, n, &n);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && !(rv == APR_EOF && n == 0)) {
+        *error = apr_psprintf(p, "cannot read %s", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (strlen(buf) != n) {
+        *error = apr_psprintf(p, "%s contains a NUL byte", path);
+        return NULL;
+    }
+    return buf;
+}
+
+static const char *server_base_url(apr_pool_t *p, const cs_org *org)
+{
+    if (org->decl->base_url)
+        return org->decl->base_url;
+    const server_rec *s = org->server;
+    const char *scheme = s->server_scheme ? s->server_scheme : "http";
+    apr_port_t port = s->port;
+    int default_port = port == 0 || (strcasecmp(scheme, "http") == 0 && port == 80)
+        || (strcasecmp(scheme, "https") == 0 && port == 443);
+    return default_port ? apr_psprintf(p, "%s://%s", scheme, s->server_hostname)
+                        : apr_psprintf(p, "%s://%s:%u", scheme, s->server_hostname, port);
+}
+
+int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    for (cs_org *org = global.orgs; org; org = org->next) {
+        const cs_dir_cfg *d = org->decl;
+        const char *error = NULL;
+        if (d->idp_metadata_file == NULL) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10501)
+                         "org %s (%s): CloudsmithSAMLIdPMetadataFile is required in the same "
+                         "section as CloudsmithSAMLOrg", org->slug, org->where);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (org->server->server_hostname == NULL && d->base_url == NULL) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10502)
+                         "org %s (%s): set ServerName or CloudsmithSAMLBaseURL so the ACS URL "
+                         "does not depend on the client's Host header", org->slug, org->where);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        saml_sp_config cfg = {.org = org->slug, .sp_entity_id = d->sp_entity_id,
+                              .idp_metadata_origin = d->idp_metadata_file};
+        org->acs_url = apr_pstrcat(pconf, server_base_url(pconf, org), org->root_path,
+                                   "saml/acs/", NULL);
+        cfg.acs_url = org->acs_url;
+        cfg.idp_metadata_xml = read_file(ptemp, d->idp_metadata_file, &error);
+        if (cfg.idp_metadata_xml && d->sp_key_file)
+            cfg.sp_key_pem = read_file(pconf, d->sp_key_file, &error);
+        if (cfg.idp_metadata_xml && !error && d->sp_cert_file)
+            cfg.sp_cert_pem = read_file(pconf, d->sp_cert_file, &error);
+        if (!error && (d->sp_key_file == NULL) != (d->sp_cert_file == NULL))
+            error = "CloudsmithSAMLSPPrivateKeyFile and CloudsmithSAMLSPCertFile go together";
+        if (!error) {
+            cfg.idp_metadata_xml = apr_pstrdup(pconf, cfg.idp_metadata_xml);
+            error = saml_sp_create(pconf, &cfg, &org->sp);
+        }
+        if (error) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10503)
+                         "org %s (%s): %s", org->slug, org->where, error);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10504)
+                     "org %s: SP %s, ACS %s, IdP %s", org->slug,
+                     saml_sp_entity_id(org->sp), org->acs_url, saml_sp_idp_entity_id(org->sp));
+    }
+    return OK;
+}

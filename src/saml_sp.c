@@ -1,0 +1,213 @@
+#include <string.h>
+#include <apr_strings.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <lasso/lasso.h>
+#include <lasso/utils.h>
+#include <lasso/xml/saml-2.0/samlp2_authn_request.h>
+#include <lasso/xml/saml-2.0/samlp2_name_id_policy.h>
+#include "saml_sp.h"
+#include "saml_xml.h"
+
+#define MD_NS "urn:oasis:names:tc:SAML:2.0:metadata"
+#define DS_NS "http://www.w3.org/2000/09/xmldsig#"
+#define BINDING_REDIRECT "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+
+struct saml_sp {
+    saml_sp_config cfg;
+    const char *idp_entity_id;
+    LassoServer *server;
+};
+
+static const xmlNode *find_idp_descriptor(const xmlNode *entity)
+{
+    for (const xmlNode *c = entity->children; c; c = c->next)
+        if (saml_xml_is(c, MD_NS, "IDPSSODescriptor"))
+            return c;
+    return NULL;
+}
+
+static int has_signing_certificate(const xmlNode *idp)
+{
+    for (const xmlNode *kd = idp->children; kd; kd = kd->next) {
+        if (!saml_xml_is(kd, MD_NS, "KeyDescriptor"))
+            continue;
+        char *use = (char *)xmlGetProp(kd, BAD_CAST "use");
+        int for_signing = use == NULL || strcmp(use, "signing") == 0;
+        xmlFree(use);
+        if (for_signing && saml_xml_find_descendant(kd, DS_NS, "X509Certificate"))
+            return 1;
+    }
+    return 0;
+}
+
+static int has_redirect_sso(const xmlNode *idp)
+{
+    for (const xmlNode *c = idp->children; c; c = c->next) {
+        if (!saml_xml_is(c, MD_NS, "SingleSignOnService"))
+            continue;
+        char *binding = (char *)xmlGetProp(c, BAD_CAST "Binding");
+        int ok = binding && strcmp(binding, BINDING_REDIRECT) == 0;
+        xmlFree(binding);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+const char *saml_idp_metadata_check(apr_pool_t *p, const char *xml, const char **entity_id)
+{
+    const char *error = NULL;
+    xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
+    if (doc == NULL)
+        return error;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    const xmlNode *idp = NULL;
+    char *id = NULL;
+    if (!saml_xml_is(root, MD_NS, "EntityDescriptor"))
+        error = "the root element is not an md:EntityDescriptor (SAML 2.0 metadata namespace)";
+    else if ((id = (char *)xmlGetProp(root, BAD_CAST "entityID")) == NULL || *id == '\0')
+        error = "the EntityDescriptor has no entityID";
+    else if ((idp = find_idp_descriptor(root)) == NULL)
+        error = "no IDPSSODescriptor: this is not an identity provider's metadata";
+    else if (!has_signing_certificate(idp))
+        error = "the IDPSSODescriptor has no signing certificate (KeyDescriptor with "
+                "X509Certificate)";
+    else if (!has_redirect_sso(idp))
+        error = "the IDPSSODescriptor has no SingleSignOnService with the HTTP-Redirect binding";
+    else
+        *entity_id = apr_pstrdup(p, id);
+    xmlFree(id);
+    xmlFreeDoc(doc);
+    return error;
+}
+
+static const char *xml_escape(apr_pool_t *p, const char *s)
+{
+    return saml_xml_escape(p, s);
+}
+
+static const char *pem_body(apr_pool_t *p, const char *pem)
+{
+    const char *begin = strstr(pem, "-----BEGIN CERTIFICATE-----");
+    if (begin == NULL)
+        return NULL;
+    begin += strlen("-----BEGIN CERTIFICATE-----");
+    const char *end = strstr(begin, "-----END CERTIFICATE-----");
+    if (end == NULL)
+        return NULL;
+    char *body = apr_pstrndup(p, begin, end - begin);
+    char *w = body;
+    for (const char *r = body; *r; r++)
+        if (*r != '\n' && *r != '\r' && *r != ' ' && *r != '\t')
+            *w++ = *r;
+    *w = '\0';
+    return body;
+}
+
+const char *saml_sp_metadata_xml(apr_pool_t *p, const saml_sp_config *cfg)
+{
+    const char *entity_id = cfg->sp_entity_id ? cfg->sp_entity_id : cfg->acs_url;
+    const char *keys = "";
+    const char *cert = cfg->sp_cert_pem ? pem_body(p, cfg->sp_cert_pem) : NULL;
+    if (cert)
+        keys = apr_psprintf(p,
+            "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s"
+            "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+            "<md:KeyDescriptor use=\"encryption\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s"
+            "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>", cert, cert);
+    return apr_psprintf(p,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<md:EntityDescriptor xmlns:md=\"" MD_NS "\" xmlns:ds=\"" DS_NS "\" entityID=\"%s\">"
+        "<md:SPSSODescriptor AuthnRequestsSigned=\"%s\" WantAssertionsSigned=\"true\" "
+        "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">%s"
+        "<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>"
+        "<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+        "Location=\"%s\" index=\"0\" isDefault=\"true\"/>"
+        "</md:SPSSODescriptor></md:EntityDescriptor>\n",
+        xml_escape(p, entity_id), cfg->sp_key_pem ? "true" : "false", keys,
+        xml_escape(p, cfg->acs_url));
+}
+
+static apr_status_t release_server(void *data)
+{
+    g_object_unref(data);
+    return APR_SUCCESS;
+}
+
+const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **out)
+{
+    saml_sp *sp = apr_pcalloc(p, sizeof(*sp));
+    sp->cfg = *cfg;
+    if (sp->cfg.sp_entity_id == NULL)
+        sp->cfg.sp_entity_id = cfg->acs_url;
+    const char *error = saml_idp_metadata_check(p, cfg->idp_metadata_xml, &sp->idp_entity_id);
+    if (error)
+        return apr_psprintf(p, "IdP metadata %s: %s", cfg->idp_metadata_origin, error);
+
+    const char *sp_metadata = saml_sp_metadata_xml(p, &sp->cfg);
+    sp->server = lasso_server_new_from_buffers(sp_metadata, cfg->sp_key_pem, NULL,
+                                               cfg->sp_cert_pem);
+    if (sp->server == NULL)
+        return "Lasso could not build the service provider from its metadata and key (check "
+               "the SP private key and certificate)";
+    apr_pool_cleanup_register(p, sp->server, release_server, apr_pool_cleanup_null);
+
+    LassoProvider *idp = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP,
+                                                        cfg->idp_metadata_xml, NULL, NULL);
+    if (idp == NULL)
+        return apr_psprintf(p, "IdP metadata %s: Lasso refused it", cfg->idp_metadata_origin);
+    int rc = lasso_server_add_provider2(sp->server, idp);
+    g_object_unref(idp);
+    if (rc != 0)
+        return apr_psprintf(p, "IdP metadata %s: Lasso could not add the provider: %s",
+                            cfg->idp_metadata_origin, lasso_strerror(rc));
+    if (cfg->sp_key_pem) {
+        rc = lasso_server_set_encryption_private_key_with_password(sp->server, cfg->sp_key_pem,
+                                                                   NULL);
+        if (rc != 0)
+            return apr_psprintf(p, "SP private key: %s", lasso_strerror(rc));
+    }
+    *out = sp;
+    return NULL;
+}
+
+const saml_sp_config *saml_sp_get_config(const saml_sp *sp) { return &sp->cfg; }
+const char *saml_sp_entity_id(const saml_sp *sp) { return sp->cfg.sp_entity_id; }
+const char *saml_sp_idp_entity_id(const saml_sp *sp) { return sp->idp_entity_id; }
+void *saml_sp_lasso_server(const saml_sp *sp) { return sp->server; }
+
+const char *saml_sp_authn_request(const saml_sp *sp, apr_pool_t *p, const char *relay_state,
+                                  int force_authn, const char **redirect_url,
+                                  const char **request_id)
+{
+    LassoLogin *login = lasso_login_new(sp->server);
+    if (login == NULL)
+        return "Lasso could not create a login object";
+    const char *error = NULL;
+    int rc = lasso_login_init_authn_request(login, sp->idp_entity_id, LASSO_HTTP_METHOD_REDIRECT);
+    if (rc != 0) {
+        error = apr_psprintf(p, "lasso_login_init_authn_request: %s", lasso_strerror(rc));
+        goto done;
+    }
+    LassoSamlp2AuthnRequest *request = LASSO_SAMLP2_AUTHN_REQUEST(LASSO_PROFILE(login)->request);
+    request->ForceAuthn = force_authn ? TRUE : FALSE;
+    request->IsPassive = FALSE;
+    if (request->NameIDPolicy == NULL)
+        request->NameIDPolicy = LASSO_SAMLP2_NAME_ID_POLICY(lasso_samlp2_name_id_policy_new());
+    lasso_assign_string(request->NameIDPolicy->Format, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_EMAIL);
+    request->NameIDPolicy->AllowCreate = TRUE;
+    lasso_assign_string(request->ProtocolBinding, LASSO_SAML2_METADATA_BINDING_POST);
+    lasso_assign_string(request->AssertionConsumerServiceURL, sp->cfg.acs_url);
+    lasso_assign_string(LASSO_PROFILE(login)->msg_relayState, relay_state);
+    rc = lasso_login_build_authn_request_msg(login);
+    if (rc != 0) {
+        error = apr_psprintf(p, "lasso_login_build_authn_request_msg: %s", lasso_strerror(rc));
+        goto done;
+    }
+    *redirect_url = apr_pstrdup(p, LASSO_PROFILE(login)->msg_url);
+    *request_id = apr_pstrdup(p, LASSO_SAMLP2_REQUEST_ABSTRACT(request)->ID);
+done:
+    g_object_unref(login);
+    return error;
+}

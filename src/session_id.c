@@ -1,0 +1,91 @@
+#include <string.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+#include "session_id.h"
+
+static void hex_encode(char *out, const unsigned char *bytes, apr_size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (apr_size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[bytes[i] >> 4];
+        out[2 * i + 1] = hex[bytes[i] & 0x0f];
+    }
+    out[2 * n] = '\0';
+}
+
+char *session_id_format(apr_pool_t *p, const unsigned char random[SESSION_ID_BYTES])
+{
+    char *id = apr_palloc(p, SESSION_ID_HEX_LEN + 1);
+    hex_encode(id, random, SESSION_ID_BYTES);
+    return id;
+}
+
+int session_id_is_well_formed(const char *id)
+{
+    if (id == NULL)
+        return 0;
+    for (int i = 0; i < SESSION_ID_HEX_LEN; i++) {
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    }
+    return id[SESSION_ID_HEX_LEN] == '\0';
+}
+
+char *session_id_cache_key(apr_pool_t *p, const char *prefix, const char *id)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    if (id == NULL || !EVP_Digest(id, strlen(id), digest, &digest_len, EVP_sha256(), NULL))
+        return NULL;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    hex_encode(hex, digest, digest_len);
+    return apr_pstrcat(p, prefix ? prefix : "", hex, NULL);
+}
+
+static int is_cookie_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+const char *session_cookie_find(apr_pool_t *p, const char *cookie_header, const char *name)
+{
+    if (cookie_header == NULL || name == NULL || *name == '\0')
+        return NULL;
+    apr_size_t name_len = strlen(name);
+    for (const char *pair = cookie_header; *pair;) {
+        const char *end = strchr(pair, ';');
+        if (end == NULL)
+            end = pair + strlen(pair);
+        while (pair < end && is_cookie_space(*pair))
+            pair++;
+        const char *eq = memchr(pair, '=', (apr_size_t)(end - pair));
+        if (eq) {
+            const char *name_end = eq;
+            while (name_end > pair && is_cookie_space(name_end[-1]))
+                name_end--;
+            const char *value = eq + 1, *value_end = end;
+            while (value < value_end && is_cookie_space(*value))
+                value++;
+            while (value_end > value && is_cookie_space(value_end[-1]))
+                value_end--;
+            /* Values that cannot be a session ID are skipped, so no caller ever looks one
+             * up and a malformed duplicate cannot hide a good one. */
+            if ((apr_size_t)(name_end - pair) == name_len && memcmp(pair, name, name_len) == 0
+                && value_end - value == SESSION_ID_HEX_LEN) {
+                char *candidate = apr_pstrmemdup(p, value, SESSION_ID_HEX_LEN);
+                if (session_id_is_well_formed(candidate))
+                    return candidate;
+            }
+        }
+        pair = *end ? end + 1 : end;
+    }
+    return NULL;
+}
+
+char *session_cookie_build(apr_pool_t *p, const char *name, const char *value,
+                           const char *path, int secure, long max_age)
+{
+    return apr_psprintf(p, "%s=%s; Path=%s; HttpOnly; SameSite=Lax%s%s", name, value, path,
+                        secure ? "; Secure" : "",
+                        max_age < 0 ? "" : apr_psprintf(p, "; Max-Age=%ld", max_age));
+}

@@ -1,0 +1,30 @@
+/* Session IDs, their cookie, and the cache keys derived from them. */
+#ifndef CS_SESSION_ID_H
+#define CS_SESSION_ID_H
+
+#include <apr_pools.h>
+
+#define SESSION_ID_BYTES 32 /* 256 random bits */
+#define SESSION_ID_HEX_LEN (SESSION_ID_BYTES * 2)
+
+/* Lower-case hex of random bytes the caller drew (apr_generate_random_bytes). */
+char *session_id_format(apr_pool_t *p, const unsigned char random[SESSION_ID_BYTES]);
+
+/* True when id is exactly SESSION_ID_HEX_LEN lower-case hex characters. */
+int session_id_is_well_formed(const char *id);
+
+/* Cache key for a session: prefix + hex SHA-256 of the ID, so the cache never holds the
+ * bearer secret itself. */
+char *session_id_cache_key(apr_pool_t *p, const char *prefix, const char *id);
+
+/* The value of cookie `name` in a Cookie request header (RFC 6265 syntax, several
+ * cookies separated by ';'); NULL when absent. When the name occurs more than once the
+ * first well-formed session ID wins. */
+const char *session_cookie_find(apr_pool_t *p, const char *cookie_header, const char *name);
+
+/* Set-Cookie value: name=value; Path=path; HttpOnly; SameSite=Lax[; Secure][; Max-Age=n].
+ * max_age < 0 omits Max-Age (session cookie); max_age == 0 expires it now. */
+char *session_cookie_build(apr_pool_t *p, const char *name, const char *value,
+                           const char *path, int secure, long max_age);
+
+#endif

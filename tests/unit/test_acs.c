@@ -1,0 +1,402 @@
+/* ACS core against genuine Okta-issued responses (../shared/saml-fixtures/okta), replayed at
+ * their own point in time, plus tampered variants. */
+#include <stdlib.h>
+#include <apr_strings.h>
+#include <apr_base64.h>
+#include <lasso/lasso.h>
+#include "unit.h"
+#include "saml_acs.h"
+#include "saml_sp.h"
+#include "saml_time.h"
+
+#define OKTA_SIGNED_RESPONSE "TestSPCanHandleOktaSignedResponseEncryptedAssertion_response"
+#define OKTA_SIGNED_ASSERTION "TestSPCanHandleOktaResponseEncryptedSignedAssertion_response"
+#define OKTA_BOTH_SIGNED "TestSPCanHandleOktaResponseEncryptedAssertionBothSigned_response"
+#define OKTA_ACS "http://localhost:8000/saml/acs"
+#define OKTA_SP_ENTITY "http://localhost:8000/saml/metadata"
+
+static char *slurp(apr_pool_t *p, const char *name)
+{
+    char *path = apr_pstrcat(p, OKTA_FIXTURE_DIR, "/", name, NULL);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = apr_palloc(p, n + 1);
+    buf[fread(buf, 1, n, f)] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static saml_sp *okta_sp(apr_pool_t *p, const char *acs, const char *entity)
+{
+    saml_sp_config cfg = {
+        .org = "acme", .acs_url = acs, .sp_entity_id = entity,
+        .idp_metadata_xml = slurp(p, "okta_idp_metadata.xml"), .idp_metadata_origin = "okta",
+        .sp_key_pem = slurp(p, "sp_key.pem"), .sp_cert_pem = slurp(p, "sp_cert.pem"),
+    };
+    saml_sp *sp = NULL;
+    const char *error = saml_sp_create(p, &cfg, &sp);
+    if (error) {
+        fprintf(stderr, "saml_sp_create: %s\n", error);
+        exit(2);
+    }
+    return sp;
+}
+
+static saml_acs_policy policy_at(const char *when)
+{
+    saml_acs_policy pol = {.clock_skew = apr_time_from_sec(60),
+                           .max_issue_age = apr_time_from_sec(300),
+                           .max_message_bytes = 1024 * 1024};
+    if (saml_time_parse(when, &pol.now) != 0)
+        abort();
+    return pol;
+}
+
+static saml_reason consume(apr_pool_t *p, saml_sp *sp, const char *b64, const char *when,
+                           saml_login **login)
+{
+    saml_acs_policy pol = policy_at(when);
+    const char *detail = NULL;
+    saml_reason r = saml_acs_consume(sp, b64, &pol, p, login, &detail);
+    if (r != SAML_OK)
+        printf("     (%s: %s)\n", saml_reason_name(r), detail ? detail : "");
+    return r;
+}
+
+/* Decodes a fixture, replaces the first occurrence of `from` by `to`, re-encodes. */
+static char *tamper(apr_pool_t *p, const char *fixture, const char *from, const char *to)
+{
+    char *b64 = slurp(p, fixture);
+    char *xml = apr_palloc(p, apr_base64_decode_len(b64));
+    int n = apr_base64_decode(xml, b64);
+    xml[n] = '\0';
+    char *at = strstr(xml, from);
+    if (at == NULL) {
+        fprintf(stderr, "tamper: '%s' not in %s\n", from, fixture);
+        abort();
+    }
+    char *out = apr_pstrcat(p, apr_pstrndup(p, xml, at - xml), to, at + strlen(from), NULL);
+    char *enc = apr_palloc(p, apr_base64_encode_len(strlen(out)));
+    apr_base64_encode(enc, out, strlen(out));
+    return enc;
+}
+
+static void test_acs_accepts_okta_signed_response_encrypted_assertion(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:24:30Z", &login),
+              SAML_OK);
+    CHECK_STR(login->name_id, "testuser@testrsc.com");
+    CHECK_STR(login->assertion_id, "id84952199689873111750846593");
+    CHECK_STR(login->in_response_to, "id-a7364d1e4432aa9085a7a8bd824ea2fa8fa8f684");
+    CHECK_STR(login->issuer, "http://www.okta.com/exkppsa1qwuFV4D7z0h7");
+    CHECK_STR(login->session_index, "id-a7364d1e4432aa9085a7a8bd824ea2fa8fa8f684");
+    CHECK_STR(apr_table_get(login->attributes, "Username"), "FixedValue");
+    apr_time_t until;
+    saml_time_parse("2020-03-03T19:29:29.214Z", &until);
+    CHECK_INT(login->valid_until, until);
+}
+
+static void test_acs_accepts_okta_encrypted_signed_assertion(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_ASSERTION), "2020-03-03T19:31:56Z", &login),
+              SAML_OK);
+    CHECK_STR(login->name_id, "testuser@testrsc.com");
+    CHECK_STR(login->assertion_id, "id84938651821511611470546522");
+}
+
+static void test_acs_accepts_okta_both_signed(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    CHECK_INT(consume(p, sp, slurp(p, OKTA_BOTH_SIGNED), "2020-03-03T19:40:55Z", &login),
+              SAML_OK);
+    CHECK_STR(login->name_id, "testuser@testrsc.com");
+    CHECK_STR(login->assertion_id, "id84898765216570251668573514");
+}
+
+static void test_acs_rejects_expired_assertion(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    saml_acs_policy pol = policy_at("2020-03-03T19:31:00Z");
+    pol.max_issue_age = apr_time_from_sec(3600);
+    const char *detail;
+    CHECK_INT(saml_acs_consume(sp, slurp(p, OKTA_SIGNED_RESPONSE), &pol, p, &login, &detail),
+              SAML_ERR_EXPIRED);
+    /* the skew is honoured: one second inside NotOnOrAfter + skew still passes */
+    pol = policy_at("2020-03-03T19:30:28Z");
+    pol.max_issue_age = apr_time_from_sec(3600);
+    CHECK_INT(saml_acs_consume(sp, slurp(p, OKTA_SIGNED_RESPONSE), &pol, p, &login, &detail),
+              SAML_OK);
+}
+
+static void test_acs_rejects_old_issue_instant(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:30:40Z", &login),
+              SAML_ERR_ISSUE_INSTANT);
+}
+
+static void test_acs_rejects_response_from_the_future(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:20:00Z", &login),
+              SAML_ERR_ISSUE_INSTANT);
+}
+
+static void test_acs_rejects_other_acs_url(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, "http://localhost:8000/other/saml/acs", OKTA_SP_ENTITY);
+    CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:24:30Z", &login),
+              SAML_ERR_DESTINATION_MISMATCH);
+}
+
+static void test_acs_rejects_other_audience(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, "http://localhost:8000/other/metadata");
+    CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:24:30Z", &login),
+              SAML_ERR_AUDIENCE_MISMATCH);
+}
+
+static void test_acs_rejects_stripped_response_signature(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    char *b64 = slurp(p, OKTA_SIGNED_RESPONSE);
+    char *xml;
+    apr_size_t len;
+    CHECK_INT(saml_base64_decode_strict(p, b64, &xml, &len), 0);
+    char *sig = strstr(xml, "<ds:Signature"), *end = strstr(xml, "</ds:Signature>");
+    CHECK(sig && end);
+    char *stripped = apr_pstrcat(p, apr_pstrndup(p, xml, sig - xml),
+                                 end + strlen("</ds:Signature>"), NULL);
+    char *enc = apr_palloc(p, apr_base64_encode_len(strlen(stripped)));
+    apr_base64_encode(enc, stripped, strlen(stripped));
+    /* A Response without a Signature may still omit nothing else: the destination rule for
+     * signed responses no longer applies, so the refusal must come from the signature. */
+    CHECK_INT(consume(p, sp, enc, "2020-03-03T19:24:30Z", &login), SAML_ERR_UNSIGNED);
+}
+
+static void test_acs_rejects_altered_signed_content(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    /* the signed InResponseTo changes: the signature no longer matches */
+    char *b64 = tamper(p, OKTA_SIGNED_RESPONSE, "InResponseTo=\"id-a7364",
+                       "InResponseTo=\"id-b7364");
+    CHECK_INT(consume(p, sp, b64, "2020-03-03T19:24:30Z", &login), SAML_ERR_SIGNATURE_INVALID);
+}
+
+static void test_acs_rejects_other_idp(apr_pool_t *p)
+{
+    saml_login *login;
+    char *metadata = slurp(p, "okta_idp_metadata.xml");
+    char *other = apr_pstrdup(p, metadata);
+    char *id = strstr(other, "exkppsa1qwuFV4D7z0h7");
+    memcpy(id, "exkOTHERqwuFV4D7z0h7", 20);
+    saml_sp_config cfg = {.org = "beta", .acs_url = OKTA_ACS, .sp_entity_id = OKTA_SP_ENTITY,
+                          .idp_metadata_xml = other, .idp_metadata_origin = "other",
+                          .sp_key_pem = slurp(p, "sp_key.pem")};
+    saml_sp *sp;
+    CHECK(saml_sp_create(p, &cfg, &sp) == NULL);
+    CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:24:30Z", &login),
+              SAML_ERR_ISSUER_MISMATCH);
+}
+
+static void test_acs_rejects_undecryptable_assertion(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp_config cfg = {.org = "acme", .acs_url = OKTA_ACS, .sp_entity_id = OKTA_SP_ENTITY,
+                          .idp_metadata_xml = slurp(p, "okta_idp_metadata.xml"),
+                          .idp_metadata_origin = "okta"};
+    saml_sp *sp;
+    CHECK(saml_sp_create(p, &cfg, &sp) == NULL);
+    saml_reason r = consume(p, sp, slurp(p, OKTA_SIGNED_ASSERTION), "2020-03-03T19:31:56Z",
+                            &login);
+    CHECK_INT(r, SAML_ERR_DECRYPT_FAILED);
+}
+
+static void test_acs_rejects_two_assertions(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    char *b64 = tamper(p, OKTA_SIGNED_ASSERTION, "</saml2p:Response>",
+                       "<saml2:Assertion xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\" "
+                       "ID=\"evil\"/></saml2p:Response>");
+    CHECK_INT(consume(p, sp, b64, "2020-03-03T19:31:56Z", &login), SAML_ERR_ASSERTION_COUNT);
+}
+
+static void test_acs_rejects_dtd(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    char *b64 = tamper(p, OKTA_SIGNED_RESPONSE, "?>",
+                       "?><!DOCTYPE r [<!ENTITY x \"y\">]>");
+    CHECK_INT(consume(p, sp, b64, "2020-03-03T19:24:30Z", &login), SAML_ERR_DTD_FORBIDDEN);
+}
+
+static void test_acs_rejects_bad_base64_and_xml(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    CHECK_INT(consume(p, sp, "not*base64", "2020-03-03T19:24:30Z", &login), SAML_ERR_BAD_BASE64);
+    CHECK_INT(consume(p, sp, "", "2020-03-03T19:24:30Z", &login), SAML_ERR_NO_RESPONSE);
+    CHECK_INT(consume(p, sp, "PGE+PC9hPg==", "2020-03-03T19:24:30Z", &login), SAML_ERR_BAD_XML);
+    CHECK_INT(consume(p, sp, "PGE+PC9h", "2020-03-03T19:24:30Z", &login), SAML_ERR_BAD_XML);
+}
+
+static void test_acs_rejects_oversized_message(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    saml_acs_policy pol = policy_at("2020-03-03T19:24:30Z");
+    pol.max_message_bytes = 1000;
+    const char *detail;
+    CHECK_INT(saml_acs_consume(sp, slurp(p, OKTA_SIGNED_RESPONSE), &pol, p, &login, &detail),
+              SAML_ERR_TOO_LARGE);
+}
+
+static void test_base64_strict(apr_pool_t *p)
+{
+    char *out;
+    apr_size_t n;
+    CHECK_INT(saml_base64_decode_strict(p, "aGVsbG8=", &out, &n), 0);
+    CHECK_STR(out, "hello");
+    CHECK_INT(saml_base64_decode_strict(p, "aGVs\r\nbG8=\n", &out, &n), 0);
+    CHECK_STR(out, "hello");
+    CHECK_INT(saml_base64_decode_strict(p, "aGVsbG8", &out, &n), -1);
+    CHECK_INT(saml_base64_decode_strict(p, "aGVsbG8=x", &out, &n), -1);
+    CHECK_INT(saml_base64_decode_strict(p, "aGV-bG8=", &out, &n), -1);
+    CHECK_INT(saml_base64_decode_strict(p, "=aGVsbG8", &out, &n), -1);
+    CHECK_INT(saml_base64_decode_strict(p, "", &out, &n), -1);
+}
+
+static void test_email_address(apr_pool_t *p)
+{
+    CHECK(saml_is_email_address("alice@example.com"));
+    CHECK(saml_is_email_address("a.b+tag@sub.example-x.org"));
+    CHECK(!saml_is_email_address("alice"));
+    CHECK(!saml_is_email_address("@example.com"));
+    CHECK(!saml_is_email_address("alice@"));
+    CHECK(!saml_is_email_address("alice@example"));
+    CHECK(!saml_is_email_address("a@b@example.com"));
+    CHECK(!saml_is_email_address("alice @example.com"));
+    CHECK(!saml_is_email_address("alice@exa mple.com"));
+    CHECK(!saml_is_email_address("alice@example..com"));
+    CHECK(!saml_is_email_address("alice@example.com."));
+    CHECK(!saml_is_email_address("alice\n@example.com"));
+    CHECK(!saml_is_email_address("al\"ice@example.com"));
+}
+
+static void test_time_parse(apr_pool_t *p)
+{
+    apr_time_t t, z;
+    CHECK_INT(saml_time_parse("1970-01-01T00:00:00Z", &z), 0);
+    CHECK_INT(z, 0);
+    CHECK_INT(saml_time_parse("2020-03-03T19:24:29.213Z", &t), 0);
+    CHECK_INT(t, 1583263469213000LL);
+    CHECK_INT(saml_time_parse("2020-03-03T20:24:29.213+01:00", &z), 0);
+    CHECK_INT(z, t);
+    CHECK_STR(saml_time_format(p, t), "2020-03-03T19:24:29Z");
+    CHECK_INT(saml_time_parse("2020-03-03T19:24:29", &t), -1);
+    CHECK_INT(saml_time_parse("2020-13-03T19:24:29Z", &t), -1);
+    CHECK_INT(saml_time_parse("2020-03-03T19:24:29Zjunk", &t), -1);
+    CHECK_INT(saml_time_parse("2020-03-03 19:24:29Z", &t), -1);
+    CHECK_INT(saml_time_parse(NULL, &t), -1);
+}
+
+static void test_idp_metadata_check_names_the_problem(apr_pool_t *p)
+{
+    const char *id = NULL;
+    CHECK(saml_idp_metadata_check(p, slurp(p, "okta_idp_metadata.xml"), &id) == NULL);
+    CHECK_STR(id, "http://www.okta.com/exkppsa1qwuFV4D7z0h7");
+    const char *e = saml_idp_metadata_check(p, "<md:EntityDescriptor", &id);
+    CHECK(e && strstr(e, "line 1"));
+    e = saml_idp_metadata_check(p, "<x/>", &id);
+    CHECK(e && strstr(e, "EntityDescriptor"));
+    e = saml_idp_metadata_check(p, "<!DOCTYPE x><x/>", &id);
+    CHECK(e && strstr(e, "DTD"));
+    e = saml_idp_metadata_check(p, "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:"
+                                "metadata\" entityID=\"x\"><md:SPSSODescriptor/>"
+                                "</md:EntityDescriptor>", &id);
+    CHECK(e && strstr(e, "IDPSSODescriptor"));
+}
+
+static void test_sp_metadata_advertises_acs_and_cert(apr_pool_t *p)
+{
+    saml_sp_config cfg = {.acs_url = "https://sso.example.com/acme/saml/acs/",
+                          .sp_cert_pem = slurp(p, "sp_cert.pem"), .sp_key_pem = "k"};
+    const char *xml = saml_sp_metadata_xml(p, &cfg);
+    CHECK(strstr(xml, "entityID=\"https://sso.example.com/acme/saml/acs/\""));
+    CHECK(strstr(xml, "Location=\"https://sso.example.com/acme/saml/acs/\""));
+    CHECK(strstr(xml, "use=\"encryption\""));
+    CHECK(strstr(xml, "HTTP-POST"));
+    cfg.sp_cert_pem = NULL;
+    cfg.sp_key_pem = NULL;
+    cfg.sp_entity_id = "urn:x&y";
+    xml = saml_sp_metadata_xml(p, &cfg);
+    CHECK(strstr(xml, "entityID=\"urn:x&amp;y\""));
+    CHECK(strstr(xml, "KeyDescriptor") == NULL);
+}
+
+static void test_authn_request_redirects_to_idp(apr_pool_t *p)
+{
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    const char *url = NULL, *id = NULL;
+    CHECK(saml_sp_authn_request(sp, p, "opaque123", 0, &url, &id) == NULL);
+    CHECK(url && strncmp(url, "https://dev-513394.oktapreview.com/app/", 39) == 0);
+    CHECK(url && strstr(url, "SAMLRequest="));
+    CHECK(url && strstr(url, "RelayState=opaque123"));
+    CHECK(id && strlen(id) > 16);
+    const char *id2 = NULL;
+    CHECK(saml_sp_authn_request(sp, p, "x", 1, &url, &id2) == NULL);
+    CHECK(id2 && strcmp(id, id2) != 0);
+}
+
+static const unit_case cases[] = {
+    UNIT(test_acs_accepts_okta_signed_response_encrypted_assertion),
+    UNIT(test_acs_accepts_okta_encrypted_signed_assertion),
+    UNIT(test_acs_accepts_okta_both_signed),
+    UNIT(test_acs_rejects_expired_assertion),
+    UNIT(test_acs_rejects_old_issue_instant),
+    UNIT(test_acs_rejects_response_from_the_future),
+    UNIT(test_acs_rejects_other_acs_url),
+    UNIT(test_acs_rejects_other_audience),
+    UNIT(test_acs_rejects_stripped_response_signature),
+    UNIT(test_acs_rejects_altered_signed_content),
+    UNIT(test_acs_rejects_other_idp),
+    UNIT(test_acs_rejects_undecryptable_assertion),
+    UNIT(test_acs_rejects_two_assertions),
+    UNIT(test_acs_rejects_dtd),
+    UNIT(test_acs_rejects_bad_base64_and_xml),
+    UNIT(test_acs_rejects_oversized_message),
+    UNIT(test_base64_strict),
+    UNIT(test_email_address),
+    UNIT(test_time_parse),
+    UNIT(test_idp_metadata_check_names_the_problem),
+    UNIT(test_sp_metadata_advertises_acs_and_cert),
+    UNIT(test_authn_request_redirects_to_idp),
+    UNIT_END
+};
+
+int main(void)
+{
+    lasso_init();
+    int rc = unit_run("acs", cases);
+    lasso_shutdown();
+    return rc;
+}
