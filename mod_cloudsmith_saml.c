@@ -1,12 +1,30 @@
 /* mod_cloudsmith_saml: SAML 2.0 single sign-on in front of an organization's pages.
  * The module record: hooks and directives; the work is in src/. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr, RTLD_NODELETE */
+#endif
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lasso/lasso.h>
 #define CS_MODULE_RECORD
 #include "src/mod_saml.h"
 
-static int lasso_ready;
+#define LASSO_READY_KEY "cloudsmith_saml:lasso_ready"
+
+/* httpd unloads and reloads every module between its two configuration passes. Lasso's
+ * GObject types stay registered in libgobject (which is never unloaded), so a reloaded
+ * liblasso could not register them again: liblasso is pinned in memory instead. Returns NULL
+ * or the reason it could not be pinned. */
+static const char *pin_lasso(void)
+{
+    Dl_info info;
+    if (dladdr((void *)lasso_init, &info) == 0 || info.dli_fname == NULL)
+        return "dladdr found no library holding lasso_init";
+    if (dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE) == NULL)
+        return dlerror();
+    return NULL;
+}
 
 static int cs_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -25,12 +43,24 @@ static int cs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
                      flags);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!lasso_ready) {
-        if (lasso_init() != 0) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10500) "lasso_init failed");
+    /* Once per process: the flag lives in the process pool, which outlives module reloads. */
+    void *lasso_ready = NULL;
+    apr_pool_userdata_get(&lasso_ready, LASSO_READY_KEY, s->process->pool);
+    if (lasso_ready == NULL) {
+        const char *why = pin_lasso();
+        if (why) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10506)
+                         "cannot keep liblasso loaded across configuration passes: %s", why);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        lasso_ready = 1;
+        int rc = lasso_init();
+        if (rc != 0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10500) "lasso_init failed: %s",
+                         lasso_strerror(rc));
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_pool_userdata_set((void *)1, LASSO_READY_KEY, apr_pool_cleanup_null,
+                              s->process->pool);
     }
     int rc = cs_build_orgs(pconf, ptemp, s);
     if (rc != OK)

@@ -185,6 +185,10 @@ const char *saml_sp_authn_request(const saml_sp *sp, apr_pool_t *p, const char *
     if (login == NULL)
         return "Lasso could not create a login object";
     const char *error = NULL;
+    /* Without an SP key the request goes unsigned; Lasso would otherwise fail looking for one. */
+    if (sp->cfg.sp_key_pem == NULL)
+        lasso_profile_set_signature_hint(LASSO_PROFILE(login),
+                                         LASSO_PROFILE_SIGNATURE_HINT_FORBID);
     int rc = lasso_login_init_authn_request(login, sp->idp_entity_id, LASSO_HTTP_METHOD_REDIRECT);
     if (rc != 0) {
         error = apr_psprintf(p, "lasso_login_init_authn_request: %s", lasso_strerror(rc));

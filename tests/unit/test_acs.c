@@ -367,7 +367,21 @@ static void test_authn_request_redirects_to_idp(apr_pool_t *p)
     CHECK(id2 && strcmp(id, id2) != 0);
 }
 
+static void test_authn_request_without_sp_key_is_unsigned(apr_pool_t *p)
+{
+    saml_sp_config cfg = {.acs_url = OKTA_ACS, .sp_entity_id = OKTA_SP_ENTITY,
+                          .idp_metadata_xml = slurp(p, "okta_idp_metadata.xml"),
+                          .idp_metadata_origin = "test"};
+    saml_sp *sp = NULL;
+    CHECK(saml_sp_create(p, &cfg, &sp) == NULL);
+    const char *url = NULL, *id = NULL;
+    CHECK(sp && saml_sp_authn_request(sp, p, "opaque123", 0, &url, &id) == NULL);
+    CHECK(url && strstr(url, "SAMLRequest="));
+    CHECK(url && strstr(url, "Signature=") == NULL);
+}
+
 static const unit_case cases[] = {
+    UNIT(test_authn_request_without_sp_key_is_unsigned),
     UNIT(test_acs_accepts_okta_signed_response_encrypted_assertion),
     UNIT(test_acs_accepts_okta_encrypted_signed_assertion),
     UNIT(test_acs_accepts_okta_both_signed),
