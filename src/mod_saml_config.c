@@ -110,6 +110,25 @@ static const char *where(cmd_parms *cmd)
     return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename, cmd->directive->line_num);
 }
 
+/* A signed-in user whom a Require refuses must get 403: mod_authz_core would answer 401, which
+ * for SAML means nothing (there is no password prompt to retry). Applied as if
+ * "AuthzSendForbiddenOnFailure On" opened the org's section; an explicit setting after it
+ * still wins. */
+static const char *send_forbidden_on_authz_failure(cmd_parms *cmd)
+{
+    module *authz_core = ap_top_module;
+    const command_rec *directive = ap_find_command_in_modules("AuthzSendForbiddenOnFailure",
+                                                              &authz_core);
+    if (directive == NULL)
+        return NULL; /* mod_authz_core is not loaded: no Require to fail */
+    cmd_parms as_authz_core = *cmd;
+    as_authz_core.cmd = directive;
+    as_authz_core.info = directive->cmd_data;
+    void *authz_cfg = ap_set_config_vectors(cmd->server, cmd->context, cmd->path, authz_core,
+                                            cmd->pool);
+    return directive->AP_FLAG(&as_authz_core, authz_cfg, 1);
+}
+
 static const char *set_org(cmd_parms *cmd, void *mconfig, const char *slug)
 {
     cs_dir_cfg *c = mconfig;
@@ -140,7 +159,7 @@ static const char *set_org(cmd_parms *cmd, void *mconfig, const char *slug)
     org->next = global.orgs;
     global.orgs = org;
     c->org = org;
-    return NULL;
+    return send_forbidden_on_authz_failure(cmd);
 }
 
 static const char *set_file(cmd_parms *cmd, const char **field, const char *arg)

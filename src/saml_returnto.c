@@ -11,7 +11,7 @@ static int hex_value(unsigned char c)
 }
 
 /* Bytes a browser or a backend could read as a separator, a line break or the start of
- * another host, raw or percent-encoded. */
+ * another host, raw or (in the path) percent-encoded. */
 static int is_refused_byte(unsigned char c)
 {
     return c <= 0x20 || c >= 0x7f || c == '\\';
@@ -22,7 +22,23 @@ static int is_refused_decoded_byte(unsigned char c)
     return c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '.' || c == '%';
 }
 
-static int has_refused_bytes(const char *s, apr_size_t len)
+/* The query cannot move the redirect to another host or path, so it keeps any valid
+ * percent-encoding (?next=%2Fdashboard is an ordinary deep link); raw bytes are still
+ * checked, as they would end up verbatim in the Location header. */
+static int query_has_refused_bytes(const char *s, apr_size_t len)
+{
+    for (apr_size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_refused_byte(c))
+            return 1;
+        if (c == '%' && (i + 2 >= len || hex_value((unsigned char)s[i + 1]) < 0
+                         || hex_value((unsigned char)s[i + 2]) < 0))
+            return 1;
+    }
+    return 0;
+}
+
+static int path_has_refused_bytes(const char *s, apr_size_t len)
 {
     for (apr_size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -69,7 +85,8 @@ const char *saml_returnto_sanitize(apr_pool_t *p, const char *candidate, const c
     apr_size_t root_len = strlen(org_root);
     if (path_len < root_len || memcmp(candidate, org_root, root_len) != 0)
         return org_root;
-    if (has_refused_bytes(candidate, len) || has_dot_segment(candidate, path_len))
+    if (path_has_refused_bytes(candidate, path_len) || has_dot_segment(candidate, path_len)
+        || query_has_refused_bytes(candidate + path_len, len - path_len))
         return org_root;
     return apr_pstrmemdup(p, candidate, len);
 }
