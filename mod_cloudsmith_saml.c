@@ -32,7 +32,10 @@ static int cs_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     return cs_cache_pre_config(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-static int cs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+/* check_config runs for `apachectl -t` too, so every per-org mistake (a missing or unreadable
+ * metadata file, a key that does not load) stops the syntax check, not only the start. */
+static int cs_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
 {
     /* Lasso reads LASSO_FLAG at init; "no-verify-signature" would turn every signature check
      * off, so such an environment is refused outright. */
@@ -62,9 +65,11 @@ static int cs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         apr_pool_userdata_set((void *)1, LASSO_READY_KEY, apr_pool_cleanup_null,
                               s->process->pool);
     }
-    int rc = cs_build_orgs(pconf, ptemp, s);
-    if (rc != OK)
-        return rc;
+    return cs_build_orgs(pconf, ptemp, s);
+}
+
+static int cs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
     return cs_cache_post_config(pconf, ptemp, s, cs_cache_spec());
 }
 
@@ -77,6 +82,7 @@ static void cs_register_hooks(apr_pool_t *p)
 {
     static const char *const after_socache[] = {"mod_socache_shmcb.c", NULL};
     ap_hook_pre_config(cs_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(cs_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(cs_post_config, after_socache, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(cs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before anything can read them: drop client-sent identity headers. */

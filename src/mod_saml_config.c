@@ -5,6 +5,7 @@
 #include <http_core.h>
 #include "mod_saml.h"
 #include "saml_groupsync.h"
+#include "session_id.h"
 
 #define DEFAULT_SESSION_LIFETIME apr_time_from_sec(8 * 3600)
 #define DEFAULT_CLOCK_SKEW apr_time_from_sec(60)
@@ -155,7 +156,7 @@ static const char *set_org(cmd_parms *cmd, void *mconfig, const char *slug)
     org->where = where(cmd);
     org->server = cmd->server;
     org->decl = c;
-    org->cookie_name = apr_pstrcat(cmd->pool, "cloudsmith_saml_", slug, NULL);
+    org->cookie_name = apr_pstrcat(cmd->pool, SESSION_COOKIE_PREFIX, slug, NULL);
     org->next = global.orgs;
     global.orgs = org;
     c->org = org;
@@ -407,6 +408,14 @@ int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     for (cs_org *org = global.orgs; org; org = org->next) {
         const cs_dir_cfg *d = org->decl;
         const char *error = NULL;
+        for (const cs_org *other = org->next; other; other = other->next) {
+            if (other->server == org->server && strcmp(other->slug, org->slug) == 0) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10507)
+                             "org %s is declared twice in one virtual host (%s and %s): each "
+                             "org needs its own slug", org->slug, other->where, org->where);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
         if (d->idp_metadata_file == NULL) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10501)
                          "org %s (%s): CloudsmithSAMLIdPMetadataFile is required in the same "

@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 #include "mod_saml.h"
 #include "identity_header.h"
+#include "session_id.h"
 
 static int drop_if_identity(void *rec, const char *name, const char *value)
 {
@@ -48,10 +49,20 @@ static void set_identity_header(request_rec *r, const cs_dir_cfg *c, identity_fi
 
 int cs_fixups(request_rec *r)
 {
+    const cs_dir_cfg *c = ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
+    /* The session cookie is a bearer secret for this module only: the backend never sees it
+     * (the module's own endpoints, served later, still need it for logout). */
+    const char *cookies = apr_table_get(r->headers_in, "Cookie");
+    if (cookies && strstr(cookies, SESSION_COOKIE_PREFIX) && !cs_is_endpoint(r, c)) {
+        const char *kept = session_cookie_strip(r->pool, cookies, SESSION_COOKIE_PREFIX);
+        if (kept)
+            apr_table_setn(r->headers_in, "Cookie", kept);
+        else
+            apr_table_unset(r->headers_in, "Cookie");
+    }
     const session_record *id = cs_request_identity(r);
     if (id == NULL)
         return DECLINED;
-    const cs_dir_cfg *c = ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
     set_identity_header(r, c, HDR_USER, id->user);
     set_identity_header(r, c, HDR_EMAIL, id->email);
     set_identity_header(r, c, HDR_FIRST_NAME, id->first_name);

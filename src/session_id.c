@@ -82,6 +82,40 @@ const char *session_cookie_find(apr_pool_t *p, const char *cookie_header, const 
     return NULL;
 }
 
+const char *session_cookie_strip(apr_pool_t *p, const char *cookie_header, const char *prefix)
+{
+    if (cookie_header == NULL)
+        return NULL;
+    apr_size_t prefix_len = strlen(prefix);
+    char *kept = apr_palloc(p, strlen(cookie_header) + 1);
+    apr_size_t kept_len = 0;
+    for (const char *pair = cookie_header; *pair;) {
+        const char *end = strchr(pair, ';');
+        if (end == NULL)
+            end = pair + strlen(pair);
+        while (pair < end && is_cookie_space(*pair))
+            pair++;
+        const char *pair_end = end;
+        while (pair_end > pair && is_cookie_space(pair_end[-1]))
+            pair_end--;
+        int ours = (apr_size_t)(pair_end - pair) >= prefix_len
+                   && memcmp(pair, prefix, prefix_len) == 0;
+        if (pair_end > pair && !ours) {
+            if (kept_len) {
+                memcpy(kept + kept_len, "; ", 2);
+                kept_len += 2;
+            }
+            memcpy(kept + kept_len, pair, (apr_size_t)(pair_end - pair));
+            kept_len += (apr_size_t)(pair_end - pair);
+        }
+        pair = *end ? end + 1 : end;
+    }
+    if (kept_len == 0)
+        return NULL;
+    kept[kept_len] = '\0';
+    return kept;
+}
+
 char *session_cookie_build(apr_pool_t *p, const char *name, const char *value,
                            const char *path, int secure, long max_age)
 {

@@ -6,6 +6,7 @@
 
 #define SESSION_ID_BYTES 32 /* 256 random bits */
 #define SESSION_ID_HEX_LEN (SESSION_ID_BYTES * 2)
+#define SESSION_COOKIE_PREFIX "cloudsmith_saml_" /* + org slug */
 
 /* Lower-case hex of random bytes the caller drew (apr_generate_random_bytes). */
 char *session_id_format(apr_pool_t *p, const unsigned char random[SESSION_ID_BYTES]);
@@ -21,6 +22,10 @@ char *session_id_cache_key(apr_pool_t *p, const char *prefix, const char *id);
  * cookies separated by ';'); NULL when absent. When the name occurs more than once the
  * first well-formed session ID wins. */
 const char *session_cookie_find(apr_pool_t *p, const char *cookie_header, const char *name);
+
+/* The Cookie header without the cookies whose name starts with prefix (the backend never
+ * needs the session secret); NULL when no cookie is left. Other cookies keep their text. */
+const char *session_cookie_strip(apr_pool_t *p, const char *cookie_header, const char *prefix);
 
 /* Set-Cookie value: name=value; Path=path; HttpOnly; SameSite=Lax[; Secure][; Max-Age=n].
  * max_age < 0 omits Max-Age (session cookie); max_age == 0 expires it now. */

@@ -295,6 +295,20 @@ static void test_session_cookie_find_picks_the_named_cookie(apr_pool_t *p)
     CHECK_STR(session_cookie_find(p, "a=1; cs=" ID_A ";", "cs"), ID_A);
 }
 
+static void test_session_cookie_strip_removes_only_session_cookies(apr_pool_t *p)
+{
+    CHECK_STR(session_cookie_strip(p, "a=1; cloudsmith_saml_acme=" ID_A "; b=2",
+                                   "cloudsmith_saml_"), "a=1; b=2");
+    CHECK_STR(session_cookie_strip(p, "cloudsmith_saml_acme=" ID_A, "cloudsmith_saml_"), NULL);
+    CHECK_STR(session_cookie_strip(p, " cloudsmith_saml_x=1 ;cloudsmith_saml_y=2;c=3 ",
+                                   "cloudsmith_saml_"), "c=3");
+    CHECK_STR(session_cookie_strip(p, "a=1;;b", "cloudsmith_saml_"), "a=1; b");
+    CHECK_STR(session_cookie_strip(p, "xcloudsmith_saml_a=1", "cloudsmith_saml_"),
+              "xcloudsmith_saml_a=1");
+    CHECK_STR(session_cookie_strip(p, NULL, "cloudsmith_saml_"), NULL);
+    CHECK_STR(session_cookie_strip(p, "", "cloudsmith_saml_"), NULL);
+}
+
 static void test_session_cookie_find_missing_gives_null(apr_pool_t *p)
 {
     CHECK_STR(session_cookie_find(p, "a=1; b=2", "cs"), NULL);
@@ -368,6 +382,7 @@ static const unit_case cases[] = {
     UNIT(test_session_id_cache_key_is_prefix_and_sha256),
     UNIT(test_session_cookie_find_picks_the_named_cookie),
     UNIT(test_session_cookie_find_missing_gives_null),
+    UNIT(test_session_cookie_strip_removes_only_session_cookies),
     UNIT(test_session_cookie_find_needs_the_exact_name),
     UNIT(test_session_cookie_find_first_well_formed_duplicate_wins),
     UNIT(test_session_cookie_find_ignores_malformed_values),
