@@ -1,3 +1,6 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include <string.h>
 #include <apr_strings.h>
 #include <libxml/parser.h>
@@ -10,6 +13,16 @@ xmlDoc *saml_xml_parse_strict(apr_pool_t *p, const char *buf, apr_size_t len,
 {
     if (len > (apr_size_t)INT32_MAX) {
         *error = "document too large";
+        return NULL;
+    }
+    /* Refused before the parser runs: a DTD (even one the parser would give up on, like
+     * nested entity expansion) and NUL bytes, i.e. UTF-16/32 text a byte scan cannot read. */
+    if (memchr(buf, '\0', len)) {
+        *error = "the document holds NUL bytes (only UTF-8 XML is accepted)";
+        return NULL;
+    }
+    if (memmem(buf, len, "<!DOCTYPE", 9) || memmem(buf, len, "<!ENTITY", 8)) {
+        *error = DTD_ERROR;
         return NULL;
     }
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();

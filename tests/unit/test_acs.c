@@ -70,21 +70,25 @@ static saml_reason consume(apr_pool_t *p, saml_sp *sp, const char *b64, const ch
 }
 
 /* Decodes a fixture, replaces the first occurrence of `from` by `to`, re-encodes. */
-static char *tamper(apr_pool_t *p, const char *fixture, const char *from, const char *to)
+static char *tamper_b64(apr_pool_t *p, const char *b64, const char *from, const char *to)
 {
-    char *b64 = slurp(p, fixture);
     char *xml = apr_palloc(p, apr_base64_decode_len(b64));
     int n = apr_base64_decode(xml, b64);
     xml[n] = '\0';
     char *at = strstr(xml, from);
     if (at == NULL) {
-        fprintf(stderr, "tamper: '%s' not in %s\n", from, fixture);
+        fprintf(stderr, "tamper: '%s' not in the message\n", from);
         abort();
     }
     char *out = apr_pstrcat(p, apr_pstrndup(p, xml, at - xml), to, at + strlen(from), NULL);
     char *enc = apr_palloc(p, apr_base64_encode_len(strlen(out)));
     apr_base64_encode(enc, out, strlen(out));
     return enc;
+}
+
+static char *tamper(apr_pool_t *p, const char *fixture, const char *from, const char *to)
+{
+    return tamper_b64(p, slurp(p, fixture), from, to);
 }
 
 static void test_acs_accepts_okta_signed_response_encrypted_assertion(apr_pool_t *p)
@@ -249,6 +253,28 @@ static void test_acs_rejects_dtd(apr_pool_t *p)
     CHECK_INT(consume(p, sp, b64, "2020-03-03T19:24:30Z", &login), SAML_ERR_DTD_FORBIDDEN);
 }
 
+static void test_acs_rejects_nested_entity_expansion_as_dtd(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    const char *laughs = "?><!DOCTYPE r [<!ENTITY a \"lollollollollollollollollollol\">"
+        "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">"
+        "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\"><!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
+        "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\"><!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">]>";
+    char *b64 = tamper(p, OKTA_SIGNED_RESPONSE, "?>", laughs);
+    b64 = tamper_b64(p, b64, "</saml2p:Response>", "&g;</saml2p:Response>");
+    CHECK_INT(consume(p, sp, b64, "2020-03-03T19:24:30Z", &login), SAML_ERR_DTD_FORBIDDEN);
+}
+
+static void test_acs_rejects_utf16_documents(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    /* "\xff\xfe<\0x\0/\0>\0": a UTF-16LE document */
+    CHECK_INT(consume(p, sp, "//48AHgALwA+AA==", "2020-03-03T19:24:30Z", &login),
+              SAML_ERR_BAD_XML);
+}
+
 static void test_acs_rejects_bad_base64_and_xml(apr_pool_t *p)
 {
     saml_login *login;
@@ -396,6 +422,8 @@ static const unit_case cases[] = {
     UNIT(test_acs_rejects_undecryptable_assertion),
     UNIT(test_acs_rejects_two_assertions),
     UNIT(test_acs_rejects_dtd),
+    UNIT(test_acs_rejects_nested_entity_expansion_as_dtd),
+    UNIT(test_acs_rejects_utf16_documents),
     UNIT(test_acs_rejects_bad_base64_and_xml),
     UNIT(test_acs_rejects_oversized_message),
     UNIT(test_base64_strict),
