@@ -50,20 +50,23 @@ class EchoHandler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _page(seen):
-        rows = "".join(
-            "<tr%s><th>%s</th><td>%s</td></tr>" % (
-                ' class="identity"' if k.lower().startswith(IDENTITY_PREFIX) else "",
-                html.escape(k), html.escape(v))
-            for k, v in seen["headers"])
-        user = next((v for k, v in seen["headers"] if k.lower() == "x-remote-user"), None)
+        def rows(pairs):
+            return "".join("<tr><th>%s</th><td>%s</td></tr>" % (html.escape(k), html.escape(v))
+                           for k, v in pairs)
+        identity = [(k, v) for k, v in seen["headers"]
+                    if k.lower().startswith(IDENTITY_PREFIX)]
+        others = [(k, v) for k, v in seen["headers"]
+                  if not k.lower().startswith(IDENTITY_PREFIX)]
+        user = next((v for k, v in identity if k.lower() == "x-remote-user"), None)
         title = "Signed in as %s" % user if user else "No identity headers"
         return ("<!doctype html><html><head><meta charset='utf-8'><title>Echo backend</title>"
                 "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:"
-                "1em}tr.identity{background:#e6ffe6;font-weight:bold}</style></head><body>"
-                "<h1 id='who'>%s</h1><p>%s %s reached the backend with these headers:</p>"
-                "<table>%s</table></body></html>") % (
-                    html.escape(title), html.escape(seen["method"]), html.escape(seen["path"]),
-                    rows)
+                "1em;white-space:nowrap}td{word-break:break-all}table.identity{background:"
+                "#e6ffe6}</style></head><body><h1 id='who'>%s</h1>"
+                "<p>%s %s reached the backend.</p><h2>Identity headers</h2>"
+                "<table class='identity'>%s</table><h2>Other headers</h2><table>%s</table>"
+                "</body></html>") % (html.escape(title), html.escape(seen["method"]),
+                                     html.escape(seen["path"]), rows(identity), rows(others))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
 

@@ -77,6 +77,8 @@ LoadModule cloudsmith_saml_module {self.module_so}
 User {user}
 Group {'www-data' if os.geteuid() == 0 else user}
 StartServers 1
+MinSpareThreads 4
+MaxSpareThreads 32
 ServerLimit 2
 ThreadsPerChild 16
 MaxRequestWorkers 32
