@@ -277,3 +277,18 @@ def test_enforce_off_page_carries_identity_only_with_a_session(stack):
     seen = backend_headers(client.get(stack.url("/umbrella/page")))
     assert seen["X-Remote-User"] == "eve@umbrella.test"
     assert seen["X-Remote-Org"] == "umbrella"
+
+
+def test_attribute_values_with_line_breaks_never_reach_a_header(stack):
+    client = requests.Session()
+    b64 = stack.minted("globex", attributes={
+        "firstName": ["Eve\r\nX-Remote-User: admin@globex.test"],
+        "lastName": ["Tab\there"], "groups": ["Dev"]})
+    mark = stack.httpd.log_mark()
+    assert stack.post_acs("globex", b64, session=client).status_code == 303
+    seen = client.get(stack.url("/globex/")).json()["headers"]
+    names = [k.lower() for k, _ in seen]
+    assert "x-remote-first-name" not in names and "x-remote-last-name" not in names
+    assert [v for k, v in seen if k.lower() == "x-remote-user"] == ["alice@example.com"]
+    assert "identity header X-Remote-First-Name not set" in stack.httpd.log_since(
+        mark, "X-Remote-First-Name not set")
