@@ -46,6 +46,8 @@ typedef struct cs_dir_cfg {
     const char *sp_entity_id;
     int enforce;                /* -1 unset: On */
     int allow_unsolicited;      /* -1 unset: On */
+    int allow_sha1;             /* -1 unset: Off */
+    int sign_requests;          /* -1 unset: as the IdP metadata asks */
     apr_array_header_t *groupsync;        /* of groupsync_rule; NULL inherits */
     apr_array_header_t *first_name_attrs; /* of const char*; NULL inherits defaults */
     apr_array_header_t *last_name_attrs;
@@ -63,6 +65,7 @@ apr_interval_time_t cs_max_issue_age(const cs_dir_cfg *c);
 apr_off_t cs_max_body(const cs_dir_cfg *c);
 int cs_enforce(const cs_dir_cfg *c);
 int cs_allow_unsolicited(const cs_dir_cfg *c);
+int cs_allow_sha1(const cs_dir_cfg *c);
 const char *cs_header_name(const cs_dir_cfg *c, identity_field f);
 
 /* mod_saml_config.c */
@@ -94,7 +97,7 @@ const session_record *cs_request_identity(request_rec *r);
 int cs_check_access_ex(request_rec *r);
 int cs_check_user_id(request_rec *r);
 void cs_register_authz_providers(apr_pool_t *p);
-int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to);
+int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to, int force_authn);
 const char *cs_session_create(request_rec *r, const cs_dir_cfg *c, session_record *rec);
 void cs_session_end(request_rec *r, const cs_dir_cfg *c);
 const login_state *cs_take_login_state(request_rec *r, const cs_dir_cfg *c,

@@ -64,6 +64,13 @@ static int load_session(request_rec *r, const cs_dir_cfg *c)
                       "org %s: refused a session of org %s", c->org->slug, rec->org);
         return DECLINED;
     }
+    /* The same slug on another vhost is another SP: its sessions are not ours. */
+    if (rec->sp == NULL || strcmp(rec->sp, c->org->acs_url) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10541)
+                      "org %s: refused a session issued for %s", c->org->slug,
+                      rec->sp ? rec->sp : "(unknown)");
+        return DECLINED;
+    }
     if (rec->expires <= apr_time_now())
         return DECLINED;
     r->user = apr_pstrdup(r->pool, rec->user);
@@ -110,7 +117,7 @@ void cs_session_end(request_rec *r, const cs_dir_cfg *c)
                                         cs_is_https(r), 0));
 }
 
-int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to)
+int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to, int force_authn)
 {
     login_state st = {.org = c->org->slug,
                       .return_to = saml_returnto_sanitize(r->pool, return_to, c->org->root_path),
@@ -120,7 +127,8 @@ int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to)
     if (relay_state == NULL)
         error = "no random bytes for the RelayState";
     else
-        error = saml_sp_authn_request(c->org->sp, r->pool, relay_state, 0, &url, &st.request_id);
+        error = saml_sp_authn_request(c->org->sp, r->pool, relay_state, force_authn, &url,
+                                      &st.request_id);
     if (error) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10535)
                       "org %s: cannot build the AuthnRequest: %s", c->org->slug, error);
@@ -202,7 +210,7 @@ int cs_check_user_id(request_rec *r)
         return rc;
     if (r->method_number == M_GET && r->main == NULL) {
         /* unparsed_uri keeps the client's encoding, so the return trip asks for the same URL */
-        return cs_start_login(r, c, r->unparsed_uri);
+        return cs_start_login(r, c, r->unparsed_uri, 0);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10539)
                   "org %s: %s %s without a session: 401", c->org->slug, r->method, r->uri);

@@ -59,6 +59,8 @@ void *cs_create_dir_cfg(apr_pool_t *p, char *dir)
     cs_dir_cfg *c = apr_pcalloc(p, sizeof(*c));
     c->enforce = -1;
     c->allow_unsolicited = -1;
+    c->allow_sha1 = -1;
+    c->sign_requests = -1;
     c->session_lifetime = -1;
     c->clock_skew = -1;
     c->max_issue_age = -1;
@@ -81,6 +83,8 @@ void *cs_merge_dir_cfg(apr_pool_t *p, void *base_, void *add_)
     MERGE(sp_entity_id, NULL);
     MERGE(enforce, -1);
     MERGE(allow_unsolicited, -1);
+    MERGE(allow_sha1, -1);
+    MERGE(sign_requests, -1);
     MERGE(groupsync, NULL);
     MERGE(first_name_attrs, NULL);
     MERGE(last_name_attrs, NULL);
@@ -103,6 +107,7 @@ apr_off_t cs_max_body(const cs_dir_cfg *c)
 { return c->max_body >= 0 ? c->max_body : DEFAULT_MAX_BODY; }
 int cs_enforce(const cs_dir_cfg *c) { return c->enforce != 0; }
 int cs_allow_unsolicited(const cs_dir_cfg *c) { return c->allow_unsolicited != 0; }
+int cs_allow_sha1(const cs_dir_cfg *c) { return c->allow_sha1 == 1; }
 const char *cs_header_name(const cs_dir_cfg *c, identity_field f)
 { return c->header_names[f] ? c->header_names[f] : default_header_names[f]; }
 
@@ -220,6 +225,10 @@ static const char *set_enforce(cmd_parms *cmd, void *mconfig, int on)
 { ((cs_dir_cfg *)mconfig)->enforce = on; return NULL; }
 static const char *set_allow_unsolicited(cmd_parms *cmd, void *mconfig, int on)
 { ((cs_dir_cfg *)mconfig)->allow_unsolicited = on; return NULL; }
+static const char *set_allow_sha1(cmd_parms *cmd, void *mconfig, int on)
+{ ((cs_dir_cfg *)mconfig)->allow_sha1 = on; return NULL; }
+static const char *set_sign_requests(cmd_parms *cmd, void *mconfig, int on)
+{ ((cs_dir_cfg *)mconfig)->sign_requests = on; return NULL; }
 
 static const char *add_groupsync(cmd_parms *cmd, void *mconfig, int argc, char *const argv[])
 {
@@ -337,6 +346,10 @@ const command_rec cs_directives[] = {
                  "On (default): pages need a login; Off: identity only when a session exists"),
     AP_INIT_FLAG("CloudsmithSAMLAllowUnsolicited", set_allow_unsolicited, NULL, ACCESS_CONF,
                  "On (default): accept IdP-initiated logins"),
+    AP_INIT_FLAG("CloudsmithSAMLAllowSHA1", set_allow_sha1, NULL, ACCESS_CONF,
+                 "On: accept RSA-SHA1 signatures and SHA-1 digests (default Off)"),
+    AP_INIT_FLAG("CloudsmithSAMLSignAuthnRequests", set_sign_requests, NULL, ACCESS_CONF,
+                 "On: sign AuthnRequests (default: when the IdP metadata asks for it)"),
     AP_INIT_TAKE_ARGV("CloudsmithSAMLGroupSync", add_groupsync, NULL, ACCESS_CONF,
                       "IDP_KEY IDP_VALUE TEAM [Member|Manager]"),
     AP_INIT_ITERATE("CloudsmithSAMLFirstNameAttribute", add_name_attr, NULL, ACCESS_CONF,
@@ -429,6 +442,7 @@ int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         saml_sp_config cfg = {.org = org->slug, .sp_entity_id = d->sp_entity_id,
+                              .sign_authn_requests = d->sign_requests == 1,
                               .idp_metadata_origin = d->idp_metadata_file};
         org->acs_url = apr_pstrcat(pconf, server_base_url(pconf, org), org->root_path,
                                    "saml/acs/", NULL);

@@ -126,7 +126,8 @@ static int handle_acs(request_rec *r, const cs_dir_cfg *c)
 
     saml_acs_policy policy = {.now = apr_time_now(), .clock_skew = cs_clock_skew(c),
                               .max_issue_age = cs_max_issue_age(c),
-                              .max_message_bytes = (apr_size_t)cs_max_body(c)};
+                              .max_message_bytes = (apr_size_t)cs_max_body(c),
+                              .allow_sha1 = cs_allow_sha1(c)};
     saml_login *login = NULL;
     const char *detail = NULL;
     saml_reason reason = saml_acs_consume(c->org->sp, b64, &policy, r->pool, &login, &detail);
@@ -159,7 +160,7 @@ static int handle_acs(request_rec *r, const cs_dir_cfg *c)
     if (rv != APR_SUCCESS)
         return refuse(r, c, SAML_ERR_CACHE_UNAVAILABLE, "replay cache write failed", login);
 
-    session_record rec = {.org = c->org->slug, .user = login->name_id, .email = login->name_id,
+    session_record rec = {.org = c->org->slug, .sp = c->org->acs_url, .user = login->name_id, .email = login->name_id,
                           .idp_entity_id = login->issuer, .session_index = login->session_index,
                           .created = policy.now};
     rec.first_name = first_attribute(login->attributes, c->first_name_attrs,
@@ -188,9 +189,14 @@ static int handle_login(request_rec *r, const cs_dir_cfg *c)
     if (r->method_number != M_GET)
         return cs_page(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
                        "Start sign-in with a GET request.", "login_method_not_allowed");
-    int invalid = 0;
+    int invalid = 0, force_invalid = 0;
     const char *return_to = r->args ? form_field(r->pool, r->args, "ReturnTo", &invalid) : NULL;
-    return cs_start_login(r, c, invalid ? NULL : return_to);
+    /* ForceAuthn=true asks the IdP to authenticate the user again, even with a live IdP session */
+    const char *force = r->args ? form_field(r->pool, r->args, "ForceAuthn", &force_invalid)
+                                : NULL;
+    int force_authn = force && !force_invalid
+                      && (strcasecmp(force, "true") == 0 || strcmp(force, "1") == 0);
+    return cs_start_login(r, c, invalid ? NULL : return_to, force_authn);
 }
 
 static int handle_logout(request_rec *r, const cs_dir_cfg *c)

@@ -159,6 +159,62 @@ static saml_reason check_window(apr_pool_t *p, const xmlNode *node, const saml_a
     return SAML_OK;
 }
 
+static const char *const strong_signature_methods[] = {
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", NULL};
+static const char *const strong_digest_methods[] = {
+    "http://www.w3.org/2001/04/xmlenc#sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384",
+    "http://www.w3.org/2001/04/xmlenc#sha512", NULL};
+#define RSA_SHA1 "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+#define DIGEST_SHA1 "http://www.w3.org/2000/09/xmldsig#sha1"
+
+static int algorithm_allowed(const char *alg, const char *const *strong, const char *sha1,
+                             int allow_sha1)
+{
+    if (alg == NULL)
+        return 0;
+    for (; *strong; strong++)
+        if (strcmp(alg, *strong) == 0)
+            return 1;
+    return allow_sha1 && strcmp(alg, sha1) == 0;
+}
+
+/* The algorithms of node's own ds:Signature (if any): SHA-1 only when the org allows it, and
+ * never anything else (HMAC, MD5, unknown URIs), whatever Lasso would accept. */
+static saml_reason check_signature_algorithms(apr_pool_t *p, const xmlNode *node,
+                                              const saml_acs_policy *pol, const char **detail)
+{
+    for (const xmlNode *sig = node->children; sig; sig = sig->next) {
+        if (!saml_xml_is(sig, XMLDSIG_NS, "Signature"))
+            continue;
+        const xmlNode *info = saml_xml_child(sig, XMLDSIG_NS, "SignedInfo");
+        const xmlNode *method = saml_xml_child(info, XMLDSIG_NS, "SignatureMethod");
+        const char *alg = method ? saml_xml_attr(p, method, "Algorithm") : NULL;
+        if (!algorithm_allowed(alg, strong_signature_methods, RSA_SHA1, pol->allow_sha1)) {
+            *detail = apr_psprintf(p, "%s signature method %s", (const char *)node->name,
+                                   alg ? alg : "(none)");
+            return SAML_ERR_WEAK_ALGORITHM;
+        }
+        for (const xmlNode *ref = info->children; ref; ref = ref->next) {
+            if (!saml_xml_is(ref, XMLDSIG_NS, "Reference"))
+                continue;
+            const xmlNode *digest = saml_xml_child(ref, XMLDSIG_NS, "DigestMethod");
+            const char *dalg = digest ? saml_xml_attr(p, digest, "Algorithm") : NULL;
+            if (!algorithm_allowed(dalg, strong_digest_methods, DIGEST_SHA1, pol->allow_sha1)) {
+                *detail = apr_psprintf(p, "%s digest method %s", (const char *)node->name,
+                                       dalg ? dalg : "(none)");
+                return SAML_ERR_WEAK_ALGORITHM;
+            }
+        }
+    }
+    return SAML_OK;
+}
+
 /* Response-level checks on our own parse of the message, before Lasso. */
 static saml_reason check_response(apr_pool_t *p, const saml_sp *sp, const xmlNode *resp,
                                   const saml_acs_policy *pol, saml_login *login,
@@ -214,7 +270,7 @@ static saml_reason check_response(apr_pool_t *p, const saml_sp *sp, const xmlNod
                                subvalue ? " / " : "", subvalue ? subvalue : "");
         return SAML_ERR_STATUS_NOT_SUCCESS;
     }
-    return SAML_OK;
+    return check_signature_algorithms(p, resp, pol, detail);
 }
 
 static saml_reason check_subject(apr_pool_t *p, const saml_sp *sp, const xmlNode *subject,
@@ -383,12 +439,15 @@ static saml_reason check_assertion(apr_pool_t *p, const saml_sp *sp, const xmlNo
         *detail = apr_psprintf(p, "Assertion IssueInstant %s", instant ? instant : "(none)");
         return SAML_ERR_ISSUE_INSTANT;
     }
+    saml_reason r = check_signature_algorithms(p, assertion, pol, detail);
+    if (r != SAML_OK)
+        return r;
     const xmlNode *subject = saml_xml_child(assertion, SAML2_NS, "Subject");
     if (subject == NULL || saml_xml_count_children(assertion, SAML2_NS, "Subject") != 1) {
         *detail = "the assertion must have exactly one Subject";
         return SAML_ERR_NAMEID_INVALID;
     }
-    saml_reason r = check_conditions(p, sp, assertion, pol, login, detail);
+    r = check_conditions(p, sp, assertion, pol, login, detail);
     if (r == SAML_OK)
         r = check_subject(p, sp, subject, pol, login, detail);
     if (r == SAML_OK)

@@ -16,6 +16,7 @@ typedef struct {
     apr_interval_time_t clock_skew;     /* tolerance on every time comparison */
     apr_interval_time_t max_issue_age;  /* Response IssueInstant may be at most this old */
     apr_size_t max_message_bytes;       /* decoded XML size limit */
+    int allow_sha1;                     /* accept RSA-SHA1 signatures and SHA-1 digests */
 } saml_acs_policy;
 
 typedef struct {

@@ -22,6 +22,9 @@ static const struct {
         "The SAML response's signature is not valid for this organization's identity provider.",
         403},
     [SAML_ERR_UNSIGNED] = {"unsigned", "The SAML response is not signed.", 403},
+    [SAML_ERR_WEAK_ALGORITHM] = {"weak_signature_algorithm",
+        "The SAML response is signed with an algorithm this organization does not accept "
+        "(SHA-256 or stronger is required).", 403},
     [SAML_ERR_DECRYPT_FAILED] = {"decrypt_failed",
         "The encrypted assertion could not be decrypted with this service's key.", 403},
     [SAML_ERR_STATUS_NOT_SUCCESS] = {"status_not_success",

@@ -13,6 +13,7 @@ typedef enum {
     SAML_ERR_ISSUER_MISMATCH,      /* Response or Assertion Issuer is not the org's IdP */
     SAML_ERR_SIGNATURE_INVALID,    /* signature present but not valid with the IdP's key */
     SAML_ERR_UNSIGNED,             /* neither Response nor Assertion signed */
+    SAML_ERR_WEAK_ALGORITHM,       /* SHA-1 without the org's consent, or HMAC/MD5/unknown */
     SAML_ERR_DECRYPT_FAILED,
     SAML_ERR_STATUS_NOT_SUCCESS,
     SAML_ERR_DESTINATION_MISMATCH,

@@ -16,6 +16,7 @@
 struct saml_sp {
     saml_sp_config cfg;
     const char *idp_entity_id;
+    int signs_requests;
     LassoServer *server;
 };
 
@@ -82,6 +83,21 @@ const char *saml_idp_metadata_check(apr_pool_t *p, const char *xml, const char *
     return error;
 }
 
+/* WantAuthnRequestsSigned="true" (or "1") on the IdP's IDPSSODescriptor. */
+static int idp_wants_signed_requests(apr_pool_t *p, const char *xml)
+{
+    const char *error = NULL;
+    xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
+    if (doc == NULL)
+        return 0;
+    const xmlNode *idp = find_idp_descriptor(xmlDocGetRootElement(doc));
+    char *want = idp ? (char *)xmlGetProp(idp, BAD_CAST "WantAuthnRequestsSigned") : NULL;
+    int wants = want && (strcmp(want, "true") == 0 || strcmp(want, "1") == 0);
+    xmlFree(want);
+    xmlFreeDoc(doc);
+    return wants;
+}
+
 static const char *xml_escape(apr_pool_t *p, const char *s)
 {
     return saml_xml_escape(p, s);
@@ -125,7 +141,7 @@ const char *saml_sp_metadata_xml(apr_pool_t *p, const saml_sp_config *cfg)
         "<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
         "Location=\"%s\" index=\"0\" isDefault=\"true\"/>"
         "</md:SPSSODescriptor></md:EntityDescriptor>\n",
-        xml_escape(p, entity_id), cfg->sp_key_pem ? "true" : "false", keys,
+        xml_escape(p, entity_id), cfg->sign_authn_requests ? "true" : "false", keys,
         xml_escape(p, cfg->acs_url));
 }
 
@@ -145,6 +161,16 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
     if (error)
         return apr_psprintf(p, "IdP metadata %s: %s", cfg->idp_metadata_origin, error);
 
+    sp->signs_requests = cfg->sign_authn_requests
+                         || idp_wants_signed_requests(p, cfg->idp_metadata_xml);
+    if (sp->signs_requests && cfg->sp_key_pem == NULL)
+        return cfg->sign_authn_requests
+            ? "signing AuthnRequests needs an SP private key and certificate"
+            : apr_psprintf(p, "IdP metadata %s asks for signed AuthnRequests "
+                           "(WantAuthnRequestsSigned): configure an SP private key and "
+                           "certificate", cfg->idp_metadata_origin);
+    sp->cfg.sign_authn_requests = sp->signs_requests; /* what the SP metadata advertises */
+
     const char *sp_metadata = saml_sp_metadata_xml(p, &sp->cfg);
     sp->server = lasso_server_new_from_buffers(sp_metadata, cfg->sp_key_pem, NULL,
                                                cfg->sp_cert_pem);
@@ -152,6 +178,7 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
         return "Lasso could not build the service provider from its metadata and key (check "
                "the SP private key and certificate)";
     apr_pool_cleanup_register(p, sp->server, release_server, apr_pool_cleanup_null);
+    sp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
 
     LassoProvider *idp = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP,
                                                         cfg->idp_metadata_xml, NULL, NULL);
@@ -175,6 +202,7 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
 const saml_sp_config *saml_sp_get_config(const saml_sp *sp) { return &sp->cfg; }
 const char *saml_sp_entity_id(const saml_sp *sp) { return sp->cfg.sp_entity_id; }
 const char *saml_sp_idp_entity_id(const saml_sp *sp) { return sp->idp_entity_id; }
+int saml_sp_signs_requests(const saml_sp *sp) { return sp->signs_requests; }
 void *saml_sp_lasso_server(const saml_sp *sp) { return sp->server; }
 
 const char *saml_sp_authn_request(const saml_sp *sp, apr_pool_t *p, const char *relay_state,
@@ -185,10 +213,10 @@ const char *saml_sp_authn_request(const saml_sp *sp, apr_pool_t *p, const char *
     if (login == NULL)
         return "Lasso could not create a login object";
     const char *error = NULL;
-    /* Without an SP key the request goes unsigned; Lasso would otherwise fail looking for one. */
-    if (sp->cfg.sp_key_pem == NULL)
-        lasso_profile_set_signature_hint(LASSO_PROFILE(login),
-                                         LASSO_PROFILE_SIGNATURE_HINT_FORBID);
+    /* Explicit either way: Lasso's own default would try to sign whenever it can. */
+    lasso_profile_set_signature_hint(LASSO_PROFILE(login), sp->signs_requests
+                                     ? LASSO_PROFILE_SIGNATURE_HINT_FORCE
+                                     : LASSO_PROFILE_SIGNATURE_HINT_FORBID);
     int rc = lasso_login_init_authn_request(login, sp->idp_entity_id, LASSO_HTTP_METHOD_REDIRECT);
     if (rc != 0) {
         error = apr_psprintf(p, "lasso_login_init_authn_request: %s", lasso_strerror(rc));

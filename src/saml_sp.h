@@ -13,6 +13,8 @@ typedef struct {
     const char *idp_metadata_origin; /* where it came from (file name), for messages */
     const char *sp_key_pem;        /* optional: decrypts assertions, signs requests */
     const char *sp_cert_pem;       /* optional: advertised in SP metadata */
+    int sign_authn_requests;       /* 1: always; 0: when the IdP metadata asks for it
+                                    * (WantAuthnRequestsSigned). Signing needs sp_key_pem. */
 } saml_sp_config;
 
 typedef struct saml_sp saml_sp;
@@ -29,14 +31,17 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
 const saml_sp_config *saml_sp_get_config(const saml_sp *sp);
 const char *saml_sp_entity_id(const saml_sp *sp);
 const char *saml_sp_idp_entity_id(const saml_sp *sp);
+int saml_sp_signs_requests(const saml_sp *sp);
 void *saml_sp_lasso_server(const saml_sp *sp); /* LassoServer*, for the ACS core */
 
 /* The SP's metadata XML (entityID, ACS with HTTP-POST, encryption/signing certificate when
  * configured), as served at /{org}/saml/metadata/. */
 const char *saml_sp_metadata_xml(apr_pool_t *p, const saml_sp_config *cfg);
 
-/* Builds an AuthnRequest for the HTTP-Redirect binding. On success returns NULL and sets
- * *redirect_url (the IdP's SSO URL with SAMLRequest and RelayState) and *request_id. */
+/* Builds an AuthnRequest for the HTTP-Redirect binding, signed (RSA-SHA256, SigAlg and
+ * Signature query parameters) when the SP signs requests, unsigned otherwise. On success
+ * returns NULL and sets *redirect_url (the IdP's SSO URL with SAMLRequest and RelayState) and
+ * *request_id. */
 const char *saml_sp_authn_request(const saml_sp *sp, apr_pool_t *p, const char *relay_state,
                                   int force_authn, const char **redirect_url,
                                   const char **request_id);

@@ -39,8 +39,9 @@ char *session_record_encode(apr_pool_t *p, const session_record *rec)
     if (teams == NULL)
         return NULL;
     /* "s*" leaves a NULL optional field out; "o" hands teams over even when packing fails. */
-    return dump_and_release(p, json_pack("{s:s, s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:o, s:I, s:I}",
-                                         "org", rec->org, "user", rec->user,
+    return dump_and_release(p, json_pack("{s:s, s:s*, s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:o, "
+                                         "s:I, s:I}",
+                                         "org", rec->org, "sp", rec->sp, "user", rec->user,
                                          "email", rec->email,
                                          "first_name", rec->first_name,
                                          "last_name", rec->last_name,
@@ -138,6 +139,7 @@ static const char *read_session_fields(apr_pool_t *p, const json_t *obj, session
 {
     const char *err;
     if ((err = read_string(p, obj, "org", 1, &r->org))
+        || (err = read_string(p, obj, "sp", 0, &r->sp))
         || (err = read_string(p, obj, "user", 1, &r->user))
         || (err = read_string(p, obj, "email", 0, &r->email))
         || (err = read_string(p, obj, "first_name", 0, &r->first_name))

@@ -9,6 +9,7 @@
 
 typedef struct {
     const char *org;            /* org slug the session belongs to */
+    const char *sp;             /* ACS URL of the org instance (vhost) that issued it */
     const char *user;           /* NameID (email) */
     const char *email;
     const char *first_name;     /* may be NULL */

@@ -6,7 +6,9 @@ Org layout (all on 127.0.0.1, ports chosen at random):
   /acme/      SimpleSAMLphp; Group Sync; /acme/ops/ needs team operations as Manager
   /globex/    minting IdP "globex"
   /initech/   minting IdP "initech"; unsolicited logins refused
-  /umbrella/  minting IdP "globex"; CloudsmithSAMLEnforce Off
+  /umbrella/  minting IdP "globex"; CloudsmithSAMLEnforce Off; SHA-1 allowed
+  /hooli/     SimpleSAMLphp, registered from the module's own SP metadata; SP key: signed
+              AuthnRequests (the IdP verifies them) and encrypted assertions
 """
 import os
 import sys
@@ -97,6 +99,8 @@ def stack(tmp_path_factory, module_so):
     sp_meta.write_text(make_sp_metadata(acs_url(base, "acme"), acs_url(base, "acme")))
     idp = SSPServer(free_port(), str(work / "ssp"), [str(sp_meta)])
     idp.start()
+    sp_key, sp_cert = str(work / "hooli-sp.key"), str(work / "hooli-sp.crt")
+    mint.make_key_and_cert(sp_key, sp_cert, "hooli-sp")
 
     site = "\n".join([
         org_location("acme", idp.metadata_path, """
@@ -107,7 +111,12 @@ def stack(tmp_path_factory, module_so):
         org_location("initech", mints["initech"].metadata_path,
                      "    CloudsmithSAMLAllowUnsolicited Off"),
         org_location("umbrella", mints["globex"].metadata_path,
-                     "    CloudsmithSAMLEnforce Off"),
+                     "    CloudsmithSAMLEnforce Off\n    CloudsmithSAMLAllowSHA1 On"),
+        org_location("hooli", idp.metadata_path, f"""
+    CloudsmithSAMLSPPrivateKeyFile {sp_key}
+    CloudsmithSAMLSPCertFile {sp_cert}
+    CloudsmithSAMLSignAuthnRequests On
+    CloudsmithSAMLGroupSync groups Dev developers"""),
         """
 <Location /acme/ops/>
     Require cloudsmith-team operations Manager
@@ -119,6 +128,10 @@ def stack(tmp_path_factory, module_so):
     ]).replace("{backend_port}", str(backend.port))
     httpd = Httpd(str(work / "httpd"), module_so, site, port=port)
     httpd.start()
+    # What an org admin does: give the IdP the module's SP metadata.
+    idp.add_sp_metadata(requests.get(base + "/hooli/saml/metadata/").text,
+                        overrides={"assertion.encryption": True,
+                                   "validate.authnrequest": True})
     yield Stack(httpd, idp, mints, backend)
     httpd.stop()
     idp.stop()

@@ -292,3 +292,13 @@ def test_attribute_values_with_line_breaks_never_reach_a_header(stack):
     assert [v for k, v in seen if k.lower() == "x-remote-user"] == ["alice@example.com"]
     assert "identity header X-Remote-First-Name not set" in stack.httpd.log_since(
         mark, "X-Remote-First-Name not set")
+
+
+def test_sha1_signatures_are_refused_by_default(stack):
+    refused(stack, "globex", stack.minted("globex", sig_alg="rsa-sha1", digest_alg="sha1"),
+            "weak_signature_algorithm")
+
+
+def test_sha1_signatures_are_accepted_where_the_org_allows_them(stack):
+    b64 = stack.minted("umbrella", sig_alg="rsa-sha1", digest_alg="sha1")
+    assert stack.post_acs("umbrella", b64).status_code == 303

@@ -1,4 +1,5 @@
 """Web SSO through a real IdP (SimpleSAMLphp): logins, identity headers, teams, sessions."""
+import os
 import re
 import urllib.parse
 
@@ -6,7 +7,7 @@ import pytest
 import requests
 
 from conftest import backend_headers
-from ssp_login import login, post_form, decode_saml_response
+from ssp_login import LoginError, login, post_form, decode_saml_response
 
 IDENTITY = ["X-Remote-User", "X-Remote-Email", "X-Remote-First-Name", "X-Remote-Last-Name",
             "X-Remote-Org", "X-Remote-Teams"]
@@ -256,3 +257,43 @@ def test_enforce_off_serves_anonymous_visitors_without_identity(stack):
                      allow_redirects=False)
     assert r.status_code == 200
     assert not [k for k, _ in r.json()["headers"] if k.lower().startswith("x-remote")]
+
+
+def authn_request_of(location):
+    return decode_saml_response_from_redirect(location)
+
+
+def test_signed_authn_request_and_encrypted_assertion_through_the_real_idp(stack, client):
+    first = client.get(stack.url("/hooli/page"), allow_redirects=False)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(first.headers["Location"]).query)
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+    assert query["Signature"][0]
+    form = login(client, first.headers["Location"], "alice@example.com", "alicepass")
+    xml = decode_saml_response(form["SAMLResponse"])
+    assert b"EncryptedAssertion" in xml and b"alice@example.com" not in xml
+    acs = post_form(client, form, allow_redirects=False)
+    assert acs.status_code == 303 and acs.headers["Location"] == "/hooli/page"
+    seen = backend_headers(client.get(stack.url("/hooli/page")))
+    assert seen["X-Remote-User"] == "alice@example.com"
+    assert seen["X-Remote-Teams"] == '"developers";role="Member"'
+
+
+def test_idp_refuses_a_request_whose_signature_was_stripped(stack, client):
+    first = client.get(stack.url("/hooli/page"), allow_redirects=False)
+    parts = urllib.parse.urlsplit(first.headers["Location"])
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query)
+             if k not in ("Signature", "SigAlg")]
+    unsigned = parts._replace(query=urllib.parse.urlencode(query)).geturl()
+    with pytest.raises(LoginError):
+        login(client, unsigned, "alice@example.com", "alicepass")
+    log = os.path.join(stack.idp.workdir, "log", "simplesamlphp.log")
+    with open(log) as f:
+        assert "Validation of received messages enabled, but no signature found" in f.read()
+
+
+def test_force_authn_is_passed_to_the_idp_on_request(stack):
+    r = requests.get(stack.url("/acme/saml/login/"), params={"ForceAuthn": "true"},
+                     allow_redirects=False)
+    assert 'ForceAuthn="true"' in authn_request_of(r.headers["Location"])
+    r = requests.get(stack.url("/acme/saml/login/"), allow_redirects=False)
+    assert 'ForceAuthn="true"' not in authn_request_of(r.headers["Location"])

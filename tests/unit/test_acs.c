@@ -406,7 +406,77 @@ static void test_authn_request_without_sp_key_is_unsigned(apr_pool_t *p)
     CHECK(url && strstr(url, "Signature=") == NULL);
 }
 
+static void test_acs_refuses_sha1_unless_the_org_allows_it(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    char *b64 = tamper(p, OKTA_SIGNED_RESPONSE,
+                       "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                       "http://www.w3.org/2000/09/xmldsig#rsa-sha1");
+    saml_acs_policy pol = policy_at("2020-03-03T19:24:30Z");
+    const char *detail = NULL;
+    CHECK_INT(saml_acs_consume(sp, b64, &pol, p, &login, &detail), SAML_ERR_WEAK_ALGORITHM);
+    CHECK(detail && strstr(detail, "signature method http://www.w3.org/2000/09/xmldsig#rsa-sha1"));
+    /* allowed, the algorithm passes and the (now wrong) signature is what fails */
+    pol.allow_sha1 = 1;
+    CHECK_INT(saml_acs_consume(sp, b64, &pol, p, &login, &detail), SAML_ERR_SIGNATURE_INVALID);
+}
+
+static void test_acs_refuses_hmac_signature_method_even_with_sha1_allowed(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    char *b64 = tamper(p, OKTA_SIGNED_RESPONSE,
+                       "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                       "http://www.w3.org/2000/09/xmldsig#hmac-sha1");
+    saml_acs_policy pol = policy_at("2020-03-03T19:24:30Z");
+    pol.allow_sha1 = 1;
+    const char *detail = NULL;
+    CHECK_INT(saml_acs_consume(sp, b64, &pol, p, &login, &detail), SAML_ERR_WEAK_ALGORITHM);
+}
+
+static void test_authn_request_is_signed_with_rsa_sha256_when_asked(apr_pool_t *p)
+{
+    saml_sp_config cfg = {
+        .org = "acme", .acs_url = OKTA_ACS, .sp_entity_id = OKTA_SP_ENTITY,
+        .idp_metadata_xml = slurp(p, "okta_idp_metadata.xml"), .idp_metadata_origin = "okta",
+        .sp_key_pem = slurp(p, "sp_key.pem"), .sp_cert_pem = slurp(p, "sp_cert.pem"),
+        .sign_authn_requests = 1};
+    saml_sp *sp = NULL;
+    CHECK(saml_sp_create(p, &cfg, &sp) == NULL);
+    const char *url = NULL, *id = NULL;
+    CHECK(sp && saml_sp_authn_request(sp, p, "r1", 0, &url, &id) == NULL);
+    CHECK(url && strstr(url, "SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256"));
+    CHECK(url && strstr(url, "&Signature="));
+    CHECK(strstr(saml_sp_metadata_xml(p, saml_sp_get_config(sp)), "AuthnRequestsSigned=\"true\""));
+}
+
+static void test_idp_asking_for_signed_requests_needs_an_sp_key(apr_pool_t *p)
+{
+    const char *md = slurp(p, "okta_idp_metadata.xml");
+    const char *no = "WantAuthnRequestsSigned=\"false\"";
+    char *at = strstr(md, no);
+    CHECK(at != NULL);
+    if (at == NULL)
+        return;
+    const char *wanting = apr_pstrcat(p, apr_pstrndup(p, md, at - md),
+                                      "WantAuthnRequestsSigned=\"true\"", at + strlen(no), NULL);
+    saml_sp_config cfg = {.org = "acme", .acs_url = OKTA_ACS, .idp_metadata_xml = wanting,
+                          .idp_metadata_origin = "okta.xml"};
+    saml_sp *sp = NULL;
+    const char *error = saml_sp_create(p, &cfg, &sp);
+    CHECK(error && strstr(error, "okta.xml asks for signed AuthnRequests"));
+    cfg.sp_key_pem = slurp(p, "sp_key.pem");
+    cfg.sp_cert_pem = slurp(p, "sp_cert.pem");
+    CHECK(saml_sp_create(p, &cfg, &sp) == NULL);
+    CHECK(sp && saml_sp_signs_requests(sp));
+}
+
 static const unit_case cases[] = {
+    UNIT(test_authn_request_is_signed_with_rsa_sha256_when_asked),
+    UNIT(test_idp_asking_for_signed_requests_needs_an_sp_key),
+    UNIT(test_acs_refuses_sha1_unless_the_org_allows_it),
+    UNIT(test_acs_refuses_hmac_signature_method_even_with_sha1_allowed),
     UNIT(test_authn_request_without_sp_key_is_unsigned),
     UNIT(test_acs_accepts_okta_signed_response_encrypted_assertion),
     UNIT(test_acs_accepts_okta_encrypted_signed_assertion),

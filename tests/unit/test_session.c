@@ -34,7 +34,8 @@ static session_record full_record(apr_pool_t *p)
     APR_ARRAY_PUSH(teams, team_membership) = (team_membership){"developers", TEAM_ROLE_MEMBER};
     APR_ARRAY_PUSH(teams, team_membership) = (team_membership){"\xc3\x9cn\xc3\xaf" "code \"q\"",
                                                                TEAM_ROLE_MANAGER};
-    session_record rec = {.org = "acme", .user = "jose@example.com",
+    session_record rec = {.org = "acme", .sp = "https://sso.example.com/acme/saml/acs/",
+                          .user = "jose@example.com",
                           .email = "jose@example.com", .first_name = "Jos\xc3\xa9",
                           .last_name = "M\xc3\xbcller", .idp_entity_id = "http://idp/",
                           .session_index = "_idx1", .teams = teams,
@@ -49,6 +50,7 @@ static void test_session_record_round_trips_every_field(apr_pool_t *p)
     CHECK(json != NULL);
     CHECK_STR(decode_session(p, json, &out), NULL);
     CHECK_STR(out.org, "acme");
+    CHECK_STR(out.sp, "https://sso.example.com/acme/saml/acs/");
     CHECK_STR(out.user, "jose@example.com");
     CHECK_STR(out.email, "jose@example.com");
     CHECK_STR(out.first_name, "Jos\xc3\xa9");
