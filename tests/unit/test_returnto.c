@@ -89,7 +89,8 @@ static void test_returnto_refuses_empty_and_null(apr_pool_t *p)
 static void test_returnto_refuses_mellon_cve_payloads(apr_pool_t *p)
 {
     CHECK_REFUSED(/* CVE-2019-3877 */ "/\\evil.com", "/\\\\evil.com",
-                  /* CVE-2019-13038 */ "///evil.com", "/\\/evil.com",
+                  "http:%2f%5cwww.malicious.com", "/acme/http:%2f%5cwww.malicious.com",
+                  /* CVE-2019-13038 */ "///evil.com", "/\\/evil.com", "http:www.malicious.com",
                   /* CVE-2021-3639 */ "/%09/evil.com", "///evil.com/", "/\t/evil.com",
                   "/ /evil.com", "/%20/evil.com", "/\r/evil.com", "/\n/evil.com",
                   "/%0a/evil.com", "/%0d/evil.com");
