@@ -75,11 +75,13 @@ void *cs_merge_dir_cfg(apr_pool_t *p, void *base, void *add);
 void cs_config_reset(void);
 int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 const char *cs_cache_spec(void);
+const char *cs_session_key_file(void);
 const apr_array_header_t *cs_all_identity_header_names(void);
 
 /* mod_saml_cache.c: the socache holding sessions, pending logins and the replay cache. */
 int cs_cache_pre_config(apr_pool_t *pconf);
-int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, const char *spec);
+int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, const char *spec,
+                         const char *key_file);
 void cs_cache_child_init(apr_pool_t *p, server_rec *s);
 apr_status_t cs_cache_store(request_rec *r, const char *key, const char *value,
                             apr_time_t expiry);
@@ -111,9 +113,13 @@ int cs_fixups(request_rec *r);
 int cs_handler(request_rec *r);
 int cs_is_endpoint(request_rec *r, const cs_dir_cfg *c);
 
-/* mod_saml_page.c: the module's own pages. */
+/* mod_saml_page.c: the module's own pages. cs_page writes one from a handler and returns OK;
+ * cs_error makes it the error response of a hook and returns status, so the hook's request
+ * stops there. */
 int cs_page(request_rec *r, int status, const char *title, const char *message,
             const char *reason_name);
+int cs_error(request_rec *r, int status, const char *title, const char *message,
+             const char *reason_name);
 void cs_no_store(request_rec *r);
 int cs_is_https(request_rec *r);
 

@@ -50,7 +50,9 @@ static int load_session(request_rec *r, const cs_dir_cfg *c)
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(10531)
                       "org %s: session cache read failed", c->org->slug);
-        return HTTP_SERVICE_UNAVAILABLE;
+        return cs_error(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
+                        saml_reason_message(SAML_ERR_CACHE_UNAVAILABLE),
+                        saml_reason_name(SAML_ERR_CACHE_UNAVAILABLE));
     }
     session_record *rec = apr_pcalloc(r->pool, sizeof(*rec));
     const char *err = session_record_decode(r->pool, value, len, rec);
@@ -132,7 +134,7 @@ int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to, i
     if (error) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10535)
                       "org %s: cannot build the AuthnRequest: %s", c->org->slug, error);
-        return cs_page(r, HTTP_INTERNAL_SERVER_ERROR, "Sign-in unavailable",
+        return cs_error(r, HTTP_INTERNAL_SERVER_ERROR, "Sign-in unavailable",
                        "The sign-in request could not be built.", "authn_request_failed");
     }
     const char *encoded = login_state_encode(r->pool, &st);
@@ -142,7 +144,7 @@ int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to, i
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(10536)
                       "org %s: session cache write failed, cannot start a login", c->org->slug);
-        return cs_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
+        return cs_error(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
                        saml_reason_message(SAML_ERR_CACHE_UNAVAILABLE),
                        saml_reason_name(SAML_ERR_CACHE_UNAVAILABLE));
     }

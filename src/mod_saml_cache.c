@@ -1,18 +1,25 @@
-/* The socache behind sessions, pending logins and the assertion replay cache. */
+/* The socache behind sessions, pending logins and the assertion replay cache. Keys are hashed
+ * (any provider accepts them, whatever an attacker put in an assertion ID) and values sealed
+ * (session_seal.h), so a shared cache's users can neither read nor forge entries. */
+#include <apr_file_io.h>
 #include <apr_strings.h>
 #include <apr_global_mutex.h>
 #include <util_mutex.h>
 #include <ap_provider.h>
 #include "mod_saml.h"
+#include "session_id.h"
+#include "session_seal.h"
 
 #define MUTEX_TYPE "cloudsmith-saml-cache"
 #define MAX_VALUE_BYTES (64 * 1024)
+#define CACHE_KEY_PREFIX "cs:"
 
 static struct {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex; /* serialises check-then-write steps, and any non-MT provider */
     server_rec *server;
+    session_seal_key key;
 } cache;
 
 int cs_cache_pre_config(apr_pool_t *pconf)
@@ -29,11 +36,53 @@ static apr_status_t destroy_cache(void *data)
     return APR_SUCCESS;
 }
 
-int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, const char *spec)
+/* Caches only this server sees may use a key made at startup; a shared one needs the same
+ * key file on every server, or one server's sessions would not open on the next. */
+static int load_key(apr_pool_t *ptemp, server_rec *s, const char *provider_name,
+                    const char *key_file)
+{
+    if (key_file == NULL) {
+        if (strcmp(provider_name, "shmcb") != 0 && strcmp(provider_name, "shmht") != 0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10513)
+                         "CloudsmithSAMLSessionCache %s is shared between servers: set "
+                         "CloudsmithSAMLSessionKeyFile (the same secret on every server)",
+                         provider_name);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        return session_seal_key_random(&cache.key) == 0 ? OK : HTTP_INTERNAL_SERVER_ERROR;
+    }
+    char *material = NULL;
+    apr_size_t len = 0;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv = apr_file_open(&f, key_file, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, ptemp);
+    if (rv == APR_SUCCESS && (rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) == APR_SUCCESS) {
+        len = (apr_size_t)fi.size;
+        material = apr_palloc(ptemp, len + 1);
+        rv = len ? apr_file_read_full(f, material, len, &len) : APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS)
+        apr_file_close(f);
+    const char *why = rv != APR_SUCCESS ? "cannot be read"
+                      : session_seal_key_derive(material, len, &cache.key);
+    if (material)
+        memset(material, 0, len);
+    if (why) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, APLOGNO(10514)
+                     "CloudsmithSAMLSessionKeyFile %s: %s", key_file, why);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, const char *spec,
+                         const char *key_file)
 {
     const char *colon = strchr(spec, ':');
     const char *name = colon ? apr_pstrndup(ptemp, spec, colon - spec) : spec;
     const char *args = colon ? colon + 1 : NULL;
+    if (load_key(ptemp, s, name, key_file) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
     cache.server = s;
     cache.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                         AP_SOCACHE_PROVIDER_VERSION);
@@ -86,26 +135,42 @@ static void unlock(int needed)
         apr_global_mutex_unlock(cache.mutex);
 }
 
+static const char *cache_key(request_rec *r, const char *logical_key)
+{
+    return session_id_cache_key(r->pool, CACHE_KEY_PREFIX, logical_key);
+}
+
 static apr_status_t store_unlocked(request_rec *r, const char *key, const char *value,
                                    apr_time_t expiry)
 {
-    return cache.provider->store(cache.instance, r->server, (const unsigned char *)key,
-                                 strlen(key), expiry, (unsigned char *)value, strlen(value),
-                                 r->pool);
+    const char *k = cache_key(r, key);
+    apr_size_t n = 0;
+    unsigned char *sealed = session_seal(r->pool, &cache.key, k, value, strlen(value), &n);
+    if (sealed == NULL || n > MAX_VALUE_BYTES)
+        return APR_EGENERAL;
+    return cache.provider->store(cache.instance, r->server, (const unsigned char *)k,
+                                 strlen(k), expiry, sealed, (unsigned int)n, r->pool);
 }
 
+/* A value that does not open (tampered, written with another key, moved from another key) is
+ * logged and treated as absent. */
 static apr_status_t get_unlocked(request_rec *r, const char *key, char **value, apr_size_t *len)
 {
-    unsigned char *buf = apr_palloc(r->pool, MAX_VALUE_BYTES + 1);
+    const char *k = cache_key(r, key);
+    unsigned char *buf = apr_palloc(r->pool, MAX_VALUE_BYTES);
     unsigned int n = MAX_VALUE_BYTES;
     apr_status_t rv = cache.provider->retrieve(cache.instance, r->server,
-                                               (const unsigned char *)key, strlen(key), buf, &n,
+                                               (const unsigned char *)k, strlen(k), buf, &n,
                                                r->pool);
     if (rv != APR_SUCCESS)
         return rv;
-    buf[n] = '\0';
-    *value = (char *)buf;
-    *len = n;
+    *value = session_open(r->pool, &cache.key, k, buf, n, len);
+    if (*value == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10515)
+                      "session cache: an entry failed its integrity check (tampered, or "
+                      "written with another CloudsmithSAMLSessionKeyFile): ignored");
+        return APR_NOTFOUND;
+    }
     return APR_SUCCESS;
 }
 
@@ -138,8 +203,9 @@ apr_status_t cs_cache_remove(request_rec *r, const char *key)
     apr_status_t rv = lock(locked);
     if (rv != APR_SUCCESS)
         return rv;
-    rv = cache.provider->remove(cache.instance, r->server, (const unsigned char *)key,
-                                strlen(key), r->pool);
+    const char *k = cache_key(r, key);
+    rv = cache.provider->remove(cache.instance, r->server, (const unsigned char *)k, strlen(k),
+                                r->pool);
     unlock(locked);
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
@@ -150,9 +216,11 @@ apr_status_t cs_cache_take(request_rec *r, const char *key, char **value, apr_si
     if (rv != APR_SUCCESS)
         return rv;
     rv = get_unlocked(r, key, value, len);
-    if (rv == APR_SUCCESS)
-        cache.provider->remove(cache.instance, r->server, (const unsigned char *)key,
-                               strlen(key), r->pool);
+    if (rv == APR_SUCCESS) {
+        const char *k = cache_key(r, key);
+        cache.provider->remove(cache.instance, r->server, (const unsigned char *)k, strlen(k),
+                               r->pool);
+    }
     unlock(1);
     return rv;
 }

@@ -24,6 +24,7 @@ static const char *const header_fields[HDR__COUNT] = {
 /* Process-wide settings, written only while the configuration is read. */
 static struct {
     const char *cache_spec;
+    const char *session_key_file;
     cs_org *orgs;
     apr_array_header_t *header_names; /* every identity header name configured anywhere */
 } global;
@@ -36,6 +37,7 @@ void cs_config_reset(void)
 }
 
 const char *cs_cache_spec(void) { return global.cache_spec ? global.cache_spec : "shmcb"; }
+const char *cs_session_key_file(void) { return global.session_key_file; }
 
 static void remember_header_name(apr_pool_t *p, const char *name)
 {
@@ -324,12 +326,21 @@ static const char *set_session_cache(cmd_parms *cmd, void *dummy, const char *ar
     return NULL;
 }
 
+static const char *set_session_key_file(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    return err ? err : set_file(cmd, &global.session_key_file, arg);
+}
+
 #define SECONDS(n) ((void *)(apr_uintptr_t)(n))
 
 const command_rec cs_directives[] = {
     AP_INIT_TAKE1("CloudsmithSAMLSessionCache", set_session_cache, NULL, RSRC_CONF,
                   "socache provider for sessions: shmcb (default), shmcb:/path(bytes), "
                   "memcache:host:port, redis:host:port"),
+    AP_INIT_TAKE1("CloudsmithSAMLSessionKeyFile", set_session_key_file, NULL, RSRC_CONF,
+                  "File with the secret that seals cache values; the same on every server "
+                  "sharing a cache (required for caches other than shmcb)"),
     AP_INIT_TAKE1("CloudsmithSAMLOrg", set_org, NULL, ACCESS_CONF,
                   "The organization slug served by this <Location>"),
     AP_INIT_TAKE1("CloudsmithSAMLIdPMetadataFile", set_idp_metadata_file, NULL, ACCESS_CONF,

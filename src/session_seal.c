@@ -1,0 +1,85 @@
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include "session_seal.h"
+
+#define SEAL_VERSION 1
+#define NONCE_BYTES 12
+#define TAG_BYTES 16
+#define KDF_LABEL "cloudsmith-saml session seal v1"
+
+const char *session_seal_key_derive(const char *material, apr_size_t len,
+                                    session_seal_key *out)
+{
+    while (len && (material[len - 1] == '\n' || material[len - 1] == '\r'))
+        len--;
+    if (len < SESSION_SEAL_KEY_BYTES)
+        return "the session key file must hold at least 32 bytes of secret material "
+               "(e.g. the output of `openssl rand -base64 48`)";
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)
+             && EVP_DigestUpdate(md, KDF_LABEL, sizeof KDF_LABEL)
+             && EVP_DigestUpdate(md, material, len)
+             && EVP_DigestFinal_ex(md, out->bytes, &n) && n == SESSION_SEAL_KEY_BYTES;
+    EVP_MD_CTX_free(md);
+    return ok ? NULL : "OpenSSL could not hash the session key material";
+}
+
+int session_seal_key_random(session_seal_key *out)
+{
+    return RAND_bytes(out->bytes, sizeof out->bytes) == 1 ? 0 : -1;
+}
+
+unsigned char *session_seal(apr_pool_t *p, const session_seal_key *key, const char *aad,
+                            const void *plaintext, apr_size_t len, apr_size_t *out_len)
+{
+    if (len > 1024 * 1024)
+        return NULL;
+    unsigned char *out = apr_palloc(p, len + SESSION_SEAL_OVERHEAD);
+    unsigned char *nonce = out + 1, *body = out + 1 + NONCE_BYTES;
+    out[0] = SEAL_VERSION;
+    if (RAND_bytes(nonce, NONCE_BYTES) != 1)
+        return NULL;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, tail = 0;
+    int ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key->bytes, nonce)
+             && EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)strlen(aad))
+             && EVP_EncryptUpdate(ctx, body, &n, plaintext, (int)len)
+             && EVP_EncryptFinal_ex(ctx, body + n, &tail)
+             && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, body + len);
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok)
+        return NULL;
+    *out_len = len + SESSION_SEAL_OVERHEAD;
+    return out;
+}
+
+char *session_open(apr_pool_t *p, const session_seal_key *key, const char *aad,
+                   const unsigned char *sealed, apr_size_t len, apr_size_t *out_len)
+{
+    if (sealed == NULL || len < SESSION_SEAL_OVERHEAD || sealed[0] != SEAL_VERSION
+        || len > 1024 * 1024 + SESSION_SEAL_OVERHEAD)
+        return NULL;
+    apr_size_t body_len = len - SESSION_SEAL_OVERHEAD;
+    const unsigned char *nonce = sealed + 1, *body = sealed + 1 + NONCE_BYTES;
+    unsigned char tag[TAG_BYTES];
+    memcpy(tag, body + body_len, TAG_BYTES);
+    char *out = apr_palloc(p, body_len + 1);
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, tail = 0;
+    int ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key->bytes, nonce)
+             && EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)strlen(aad))
+             && EVP_DecryptUpdate(ctx, (unsigned char *)out, &n, body, (int)body_len)
+             && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, tag)
+             && EVP_DecryptFinal_ex(ctx, (unsigned char *)out + n, &tail) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok) {
+        OPENSSL_cleanse(out, body_len);
+        return NULL;
+    }
+    out[body_len] = '\0';
+    *out_len = body_len;
+    return out;
+}
