@@ -87,7 +87,7 @@ const char *session_cookie_strip(apr_pool_t *p, const char *cookie_header, const
     if (cookie_header == NULL)
         return NULL;
     apr_size_t prefix_len = strlen(prefix);
-    char *kept = apr_palloc(p, strlen(cookie_header) + 1);
+    char *kept = apr_palloc(p, 2 * strlen(cookie_header) + 1); /* "a;b" grows to "a; b" */
     apr_size_t kept_len = 0;
     for (const char *pair = cookie_header; *pair;) {
         const char *end = strchr(pair, ';');

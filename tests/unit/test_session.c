@@ -39,7 +39,8 @@ static session_record full_record(apr_pool_t *p)
                           .email = "jose@example.com", .first_name = "Jos\xc3\xa9",
                           .last_name = "M\xc3\xbcller", .idp_entity_id = "http://idp/",
                           .session_index = "_idx1", .teams = teams,
-                          .created = EXPIRES - 3600000000LL, .expires = EXPIRES};
+                          .created = EXPIRES - 3600000000LL, .expires = EXPIRES,
+                          .checked = EXPIRES - 60000000LL};
     return rec;
 }
 
@@ -59,6 +60,7 @@ static void test_session_record_round_trips_every_field(apr_pool_t *p)
     CHECK_STR(out.session_index, "_idx1");
     CHECK_INT(out.created, EXPIRES - 3600000000LL);
     CHECK_INT(out.expires, EXPIRES);
+    CHECK_INT(out.checked, EXPIRES - 60000000LL);
     CHECK_INT(out.teams->nelts, 2);
     if (out.teams->nelts == 2) {
         CHECK_STR(APR_ARRAY_IDX(out.teams, 0, team_membership).team, "developers");
@@ -74,7 +76,7 @@ static void test_session_record_round_trips_null_optional_fields(apr_pool_t *p)
     session_record in = {.org = "acme", .user = "u@example.com", .expires = EXPIRES}, out;
     char *json = session_record_encode(p, &in);
     CHECK_STR(json, "{\"org\":\"acme\",\"user\":\"u@example.com\",\"teams\":[],\"created\":0,"
-                    "\"expires\":1700000000123456}");
+                    "\"expires\":1700000000123456,\"checked\":0}");
     CHECK_STR(decode_session(p, json, &out), NULL);
     CHECK_STR(out.email, NULL);
     CHECK_STR(out.first_name, NULL);
@@ -305,6 +307,8 @@ static void test_session_cookie_strip_removes_only_session_cookies(apr_pool_t *p
     CHECK_STR(session_cookie_strip(p, " cloudsmith_saml_x=1 ;cloudsmith_saml_y=2;c=3 ",
                                    "cloudsmith_saml_"), "c=3");
     CHECK_STR(session_cookie_strip(p, "a=1;;b", "cloudsmith_saml_"), "a=1; b");
+    /* regression (found by fuzzing): separators without spaces grow the text */
+    CHECK_STR(session_cookie_strip(p, "a;b;c;d;e", "cloudsmith_saml_"), "a; b; c; d; e");
     CHECK_STR(session_cookie_strip(p, "xcloudsmith_saml_a=1", "cloudsmith_saml_"),
               "xcloudsmith_saml_a=1");
     CHECK_STR(session_cookie_strip(p, NULL, "cloudsmith_saml_"), NULL);
