@@ -76,6 +76,7 @@ static int cs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 static void cs_child_init(apr_pool_t *p, server_rec *s)
 {
     cs_cache_child_init(p, s);
+    cs_scim_child_init(p);
 }
 
 static void cs_register_hooks(apr_pool_t *p)

@@ -11,6 +11,8 @@
 #include "saml_sp.h"
 #include "saml_reason.h"
 #include "session_record.h"
+#include "scim_auth.h"
+#include "scim_db.h"
 
 #ifndef CS_MODULE_RECORD /* AP_DECLARE_MODULE declares it there */
 APLOG_USE_MODULE(cloudsmith_saml);
@@ -33,6 +35,8 @@ typedef struct cs_org {
     struct cs_dir_cfg *decl;    /* the section that declared it: SAML settings live there */
     saml_sp *sp;
     const char *acs_url;
+    const char *scim_base;      /* absolute URL of /{org}/scim/v2 */
+    scim_token_hash *scim_hash; /* set when SCIM is on for the org */
     const char *cookie_name;
     struct cs_org *next;
 } cs_org;
@@ -56,6 +60,9 @@ typedef struct cs_dir_cfg {
     apr_interval_time_t clock_skew;
     apr_interval_time_t max_issue_age;
     apr_off_t max_body;                   /* -1 unset */
+    int scim;                             /* -1 unset: Off */
+    const char *scim_hash_file;
+    apr_interval_time_t scim_recheck;     /* -1 unset */
 } cs_dir_cfg;
 
 /* Resolved settings with defaults applied. */
@@ -66,6 +73,7 @@ apr_off_t cs_max_body(const cs_dir_cfg *c);
 int cs_enforce(const cs_dir_cfg *c);
 int cs_allow_unsolicited(const cs_dir_cfg *c);
 int cs_allow_sha1(const cs_dir_cfg *c);
+apr_interval_time_t cs_scim_recheck(const cs_dir_cfg *c);
 const char *cs_header_name(const cs_dir_cfg *c, identity_field f);
 
 /* mod_saml_config.c */
@@ -112,6 +120,17 @@ int cs_fixups(request_rec *r);
 /* mod_saml_endpoints.c */
 int cs_handler(request_rec *r);
 int cs_is_endpoint(request_rec *r, const cs_dir_cfg *c);
+/* The whole request body, NUL-terminated; 413 above limit bytes, 400 when unreadable or it
+ * holds a NUL. */
+int cs_read_body(request_rec *r, apr_off_t limit, char **body, apr_size_t *len);
+
+/* mod_saml_scim.c */
+const char *cs_scim_check_config(void);
+void cs_scim_child_init(apr_pool_t *p);
+int cs_scim_handle(request_rec *r, const cs_dir_cfg *c, const char *path);
+/* 0 with *state (and SCIM's names), or -1 (logged) when the database cannot answer. */
+int cs_scim_user_state(request_rec *r, const cs_org *org, const char *user,
+                       scim_db_user_state *state, const char **given, const char **family);
 
 /* mod_saml_page.c: the module's own pages. cs_page writes one from a handler and returns OK;
  * cs_error makes it the error response of a hook and returns status, so the hook's request

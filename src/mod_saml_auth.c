@@ -28,6 +28,35 @@ static char *random_hex(request_rec *r)
     return session_id_format(r->pool, bytes);
 }
 
+/* A session lives only while SCIM keeps its user active: asked again every
+ * CloudsmithSAMLSCIMRecheckInterval. Deactivated: the session ends (DECLINED: no login); the
+ * database unreachable: 503, never a pass-through. */
+static int recheck_scim(request_rec *r, const cs_dir_cfg *c, const char *id,
+                        session_record *rec)
+{
+    scim_db_user_state state;
+    const char *given, *family;
+    const char *key = session_id_cache_key(r->pool, SESSION_KEY_PREFIX, id);
+    if (cs_scim_user_state(r, c->org, rec->user, &state, &given, &family) != 0)
+        return cs_error(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
+                        saml_reason_message(SAML_ERR_USER_STORE_UNAVAILABLE),
+                        saml_reason_name(SAML_ERR_USER_STORE_UNAVAILABLE));
+    if (state == SCIM_DB_USER_INACTIVE) {
+        cs_cache_remove(r, key);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10542)
+                      "org %s: session of %s ended: deactivated by SCIM", c->org->slug,
+                      rec->user);
+        return DECLINED;
+    }
+    rec->checked = apr_time_now();
+    const char *value = session_record_encode(r->pool, rec);
+    if (value == NULL || cs_cache_store(r, key, value, rec->expires) != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10543)
+                      "org %s: could not record the SCIM check of %s's session; it will be "
+                      "checked again on the next request", c->org->slug, rec->user);
+    return OK;
+}
+
 /* Looks up the request's session for its org. Returns OK with the identity attached to the
  * request, DECLINED when there is none (or it is dead), or 503 when the cache fails. */
 static int load_session(request_rec *r, const cs_dir_cfg *c)
@@ -75,6 +104,11 @@ static int load_session(request_rec *r, const cs_dir_cfg *c)
     }
     if (rec->expires <= apr_time_now())
         return DECLINED;
+    if (c->org->scim_hash && apr_time_now() - rec->checked >= cs_scim_recheck(c)) {
+        int rc = recheck_scim(r, c, id, rec);
+        if (rc != OK)
+            return rc;
+    }
     r->user = apr_pstrdup(r->pool, rec->user);
     r->ap_auth_type = CS_AUTH_TYPE;
     ap_set_module_config(r->request_config, &cloudsmith_saml_module, rec);

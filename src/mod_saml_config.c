@@ -11,6 +11,7 @@
 #define DEFAULT_CLOCK_SKEW apr_time_from_sec(60)
 #define DEFAULT_MAX_ISSUE_AGE apr_time_from_sec(300)
 #define DEFAULT_MAX_BODY (1024 * 1024)
+#define DEFAULT_SCIM_RECHECK apr_time_from_sec(10)
 #define MAX_METADATA_BYTES (4 * 1024 * 1024)
 
 static const char *const default_header_names[HDR__COUNT] = {
@@ -67,6 +68,8 @@ void *cs_create_dir_cfg(apr_pool_t *p, char *dir)
     c->clock_skew = -1;
     c->max_issue_age = -1;
     c->max_body = -1;
+    c->scim = -1;
+    c->scim_recheck = -1;
     remember_header_name(p, NULL);
     return c;
 }
@@ -96,6 +99,9 @@ void *cs_merge_dir_cfg(apr_pool_t *p, void *base_, void *add_)
     MERGE(clock_skew, -1);
     MERGE(max_issue_age, -1);
     MERGE(max_body, -1);
+    MERGE(scim, -1);
+    MERGE(scim_hash_file, NULL);
+    MERGE(scim_recheck, -1);
     return m;
 }
 
@@ -110,6 +116,8 @@ apr_off_t cs_max_body(const cs_dir_cfg *c)
 int cs_enforce(const cs_dir_cfg *c) { return c->enforce != 0; }
 int cs_allow_unsolicited(const cs_dir_cfg *c) { return c->allow_unsolicited != 0; }
 int cs_allow_sha1(const cs_dir_cfg *c) { return c->allow_sha1 == 1; }
+apr_interval_time_t cs_scim_recheck(const cs_dir_cfg *c)
+{ return c->scim_recheck >= 0 ? c->scim_recheck : DEFAULT_SCIM_RECHECK; }
 const char *cs_header_name(const cs_dir_cfg *c, identity_field f)
 { return c->header_names[f] ? c->header_names[f] : default_header_names[f]; }
 
@@ -231,6 +239,10 @@ static const char *set_allow_sha1(cmd_parms *cmd, void *mconfig, int on)
 { ((cs_dir_cfg *)mconfig)->allow_sha1 = on; return NULL; }
 static const char *set_sign_requests(cmd_parms *cmd, void *mconfig, int on)
 { ((cs_dir_cfg *)mconfig)->sign_requests = on; return NULL; }
+static const char *set_scim(cmd_parms *cmd, void *mconfig, int on)
+{ ((cs_dir_cfg *)mconfig)->scim = on; return NULL; }
+static const char *set_scim_hash_file(cmd_parms *cmd, void *mconfig, const char *arg)
+{ return set_file(cmd, &((cs_dir_cfg *)mconfig)->scim_hash_file, arg); }
 
 static const char *add_groupsync(cmd_parms *cmd, void *mconfig, int argc, char *const argv[])
 {
@@ -293,6 +305,8 @@ static const char *set_seconds(cmd_parms *cmd, void *mconfig, const char *arg)
         c->session_lifetime = t;
     } else if (strcasecmp(cmd->cmd->name, "CloudsmithSAMLClockSkew") == 0) {
         c->clock_skew = t;
+    } else if (strcasecmp(cmd->cmd->name, "CloudsmithSAMLSCIMRecheckInterval") == 0) {
+        c->scim_recheck = t;
     } else {
         if (v == 0)
             return "CloudsmithSAMLMaxIssueAge: must be at least 1 second";
@@ -377,7 +391,14 @@ const command_rec cs_directives[] = {
     AP_INIT_TAKE1("CloudsmithSAMLMaxIssueAge", set_seconds, SECONDS(86400), ACCESS_CONF,
                   "Seconds a SAML response may be old when it arrives (default 300)"),
     AP_INIT_TAKE1("CloudsmithSAMLMaxBodySize", set_max_body, NULL, ACCESS_CONF,
-                  "Largest ACS POST body in bytes (default 1048576)"),
+                  "Largest ACS or SCIM request body in bytes (default 1048576)"),
+    AP_INIT_FLAG("CloudsmithSAMLSCIM", set_scim, NULL, ACCESS_CONF,
+                 "On: serve SCIM 2.0 provisioning at LOCATION/scim/v2/ (default Off)"),
+    AP_INIT_TAKE1("CloudsmithSAMLSCIMTokenHashFile", set_scim_hash_file, NULL, ACCESS_CONF,
+                  "Hash of the org's SCIM secret, as written by cloudsmith-saml-scim-token"),
+    AP_INIT_TAKE1("CloudsmithSAMLSCIMRecheckInterval", set_seconds, SECONDS(3600), ACCESS_CONF,
+                  "Seconds between checks that a signed-in user is still active in SCIM "
+                  "(default 10)"),
     {NULL}
 };
 
@@ -427,6 +448,21 @@ static const char *server_base_url(apr_pool_t *p, const cs_org *org)
                         : apr_psprintf(p, "%s://%s:%u", scheme, s->server_hostname, port);
 }
 
+static const char *load_scim_hash(apr_pool_t *pconf, apr_pool_t *ptemp, const cs_dir_cfg *d,
+                                  cs_org *org)
+{
+    if (d->scim_hash_file == NULL)
+        return "CloudsmithSAMLSCIM On needs CloudsmithSAMLSCIMTokenHashFile (make one with "
+               "cloudsmith-saml-scim-token)";
+    const char *error = NULL;
+    const char *text = read_file(ptemp, d->scim_hash_file, &error);
+    if (text == NULL)
+        return error;
+    org->scim_hash = apr_pcalloc(pconf, sizeof(*org->scim_hash));
+    error = scim_token_hash_parse(text, org->scim_hash);
+    return error ? apr_psprintf(ptemp, "%s: %s", d->scim_hash_file, error) : NULL;
+}
+
 int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     for (cs_org *org = global.orgs; org; org = org->next) {
@@ -455,6 +491,8 @@ int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         saml_sp_config cfg = {.org = org->slug, .sp_entity_id = d->sp_entity_id,
                               .sign_authn_requests = d->sign_requests == 1,
                               .idp_metadata_origin = d->idp_metadata_file};
+        org->scim_base = apr_pstrcat(pconf, server_base_url(pconf, org), org->root_path,
+                                     "scim/v2", NULL);
         org->acs_url = apr_pstrcat(pconf, server_base_url(pconf, org), org->root_path,
                                    "saml/acs/", NULL);
         cfg.acs_url = org->acs_url;
@@ -469,6 +507,10 @@ int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
             cfg.idp_metadata_xml = apr_pstrdup(pconf, cfg.idp_metadata_xml);
             error = saml_sp_create(pconf, &cfg, &org->sp);
         }
+        if (!error && d->scim == 1)
+            error = load_scim_hash(pconf, ptemp, d, org);
+        if (!error && d->scim == 1)
+            error = cs_scim_check_config();
         if (error) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10503)
                          "org %s (%s): %s", org->slug, org->where, error);

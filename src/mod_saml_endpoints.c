@@ -24,9 +24,20 @@ static const char *endpoint_name(request_rec *r, const cs_dir_cfg *c)
     return r->uri + n + 5;
 }
 
+/* The part of the URI after "{root}scim/v2" ("" or "/..."), or NULL when r is not under it. */
+static const char *scim_path(request_rec *r, const cs_dir_cfg *c)
+{
+    const char *root = c->org->root_path;
+    apr_size_t n = strlen(root);
+    if (strncmp(r->uri, root, n) != 0 || strncmp(r->uri + n, "scim/v2", 7) != 0
+        || (r->uri[n + 7] != '\0' && r->uri[n + 7] != '/'))
+        return NULL;
+    return r->uri + n + 7;
+}
+
 int cs_is_endpoint(request_rec *r, const cs_dir_cfg *c)
 {
-    return c->org && endpoint_name(r, c) != NULL;
+    return c->org && (endpoint_name(r, c) != NULL || scim_path(r, c) != NULL);
 }
 
 static const char *first_attribute(const apr_table_t *attrs, const apr_array_header_t *names,
@@ -48,8 +59,7 @@ static const char *first_attribute(const apr_table_t *attrs, const apr_array_hea
     return NULL;
 }
 
-/* Reads the whole request body, refusing more than `limit` bytes. */
-static int read_body(request_rec *r, apr_off_t limit, char **body)
+int cs_read_body(request_rec *r, apr_off_t limit, char **body, apr_size_t *body_len)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     if (cl && apr_atoi64(cl) > limit)
@@ -84,6 +94,7 @@ static int read_body(request_rec *r, apr_off_t limit, char **body)
     if (strlen(buf) != len)
         return HTTP_BAD_REQUEST;
     *body = buf;
+    *body_len = len;
     return OK;
 }
 
@@ -110,7 +121,8 @@ static int handle_acs(request_rec *r, const cs_dir_cfg *c)
                        "acs_method_not_allowed");
     }
     char *body = NULL;
-    int rc = read_body(r, cs_max_body(c), &body);
+    apr_size_t body_len = 0;
+    int rc = cs_read_body(r, cs_max_body(c), &body, &body_len);
     if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE)
         return refuse(r, c, SAML_ERR_TOO_LARGE, "request body above CloudsmithSAMLMaxBodySize",
                       NULL);
@@ -151,6 +163,17 @@ static int handle_acs(request_rec *r, const cs_dir_cfg *c)
             return_to = saml_returnto_sanitize(r->pool, relay_state, c->org->root_path);
     }
 
+    /* A user SCIM deactivated cannot sign in; checked before anything is stored. */
+    const char *scim_given = NULL, *scim_family = NULL;
+    if (c->org->scim_hash) {
+        scim_db_user_state state;
+        if (cs_scim_user_state(r, c->org, login->name_id, &state, &scim_given,
+                               &scim_family) != 0)
+            return refuse(r, c, SAML_ERR_USER_STORE_UNAVAILABLE, NULL, login);
+        if (state == SCIM_DB_USER_INACTIVE)
+            return refuse(r, c, SAML_ERR_USER_DEACTIVATED, login->name_id, login);
+    }
+
     apr_time_t replay_until = login->valid_until + cs_clock_skew(c);
     apr_status_t rv = cs_cache_add_once(r, apr_pstrcat(r->pool, "cs-replay:", c->org->slug, ":",
                                                        login->assertion_id, NULL),
@@ -168,6 +191,14 @@ static int handle_acs(request_rec *r, const cs_dir_cfg *c)
     rec.last_name = first_attribute(login->attributes, c->last_name_attrs,
                                     default_last_name_attrs);
     rec.teams = groupsync_apply(r->pool, c->groupsync, login->attributes);
+    if (c->org->scim_hash) {
+        /* SCIM's profile fills the names the assertion did not carry. */
+        if (rec.first_name == NULL)
+            rec.first_name = scim_given;
+        if (rec.last_name == NULL)
+            rec.last_name = scim_family;
+        rec.checked = policy.now;
+    }
     rec.expires = policy.now + cs_session_lifetime(c);
     if (login->session_not_on_or_after && login->session_not_on_or_after < rec.expires)
         rec.expires = login->session_not_on_or_after;
@@ -227,6 +258,9 @@ int cs_handler(request_rec *r)
     const cs_dir_cfg *c = ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
     if (c == NULL || c->org == NULL || c->org->sp == NULL)
         return DECLINED;
+    const char *scim = scim_path(r, c);
+    if (scim)
+        return cs_scim_handle(r, c, scim);
     const char *name = endpoint_name(r, c);
     if (name == NULL)
         return DECLINED;

@@ -57,6 +57,12 @@ static const struct {
     [SAML_ERR_LASSO] = {"lasso_error", "The SAML response could not be processed.", 400},
     [SAML_ERR_CACHE_UNAVAILABLE] = {"session_cache_unavailable",
         "Sign-in is temporarily unavailable; please try again shortly.", 503},
+    [SAML_ERR_USER_DEACTIVATED] = {"user_deactivated",
+        "Your account in this organization is deactivated. Ask your organization's "
+        "administrator to reactivate it.", 403},
+    [SAML_ERR_USER_STORE_UNAVAILABLE] = {"user_store_unavailable",
+        "Sign-in is temporarily unavailable (the user directory cannot be reached); please "
+        "try again shortly.", 503},
 };
 
 const char *saml_reason_name(saml_reason reason)

@@ -29,6 +29,8 @@ typedef enum {
     SAML_ERR_NAMEID_INVALID,       /* missing, not an email address, or XML tricks inside */
     SAML_ERR_LASSO,                /* any other failure reported by Lasso */
     SAML_ERR_CACHE_UNAVAILABLE,    /* the session cache could not be written or read */
+    SAML_ERR_USER_DEACTIVATED,     /* SCIM has the user with active=false */
+    SAML_ERR_USER_STORE_UNAVAILABLE, /* SCIM is on and its database could not be asked */
     SAML_ERR__COUNT
 } saml_reason;
 

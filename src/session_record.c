@@ -40,7 +40,7 @@ char *session_record_encode(apr_pool_t *p, const session_record *rec)
         return NULL;
     /* "s*" leaves a NULL optional field out; "o" hands teams over even when packing fails. */
     return dump_and_release(p, json_pack("{s:s, s:s*, s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:o, "
-                                         "s:I, s:I}",
+                                         "s:I, s:I, s:I}",
                                          "org", rec->org, "sp", rec->sp, "user", rec->user,
                                          "email", rec->email,
                                          "first_name", rec->first_name,
@@ -49,7 +49,8 @@ char *session_record_encode(apr_pool_t *p, const session_record *rec)
                                          "session_index", rec->session_index,
                                          "teams", teams,
                                          "created", (json_int_t)rec->created,
-                                         "expires", (json_int_t)rec->expires));
+                                         "expires", (json_int_t)rec->expires,
+                                         "checked", (json_int_t)rec->checked));
 }
 
 char *login_state_encode(apr_pool_t *p, const login_state *st)
@@ -147,7 +148,8 @@ static const char *read_session_fields(apr_pool_t *p, const json_t *obj, session
         || (err = read_string(p, obj, "idp_entity_id", 0, &r->idp_entity_id))
         || (err = read_string(p, obj, "session_index", 0, &r->session_index))
         || (err = read_teams(p, obj, &r->teams))
-        || (err = read_time(p, obj, "created", 0, &r->created)))
+        || (err = read_time(p, obj, "created", 0, &r->created))
+        || (err = read_time(p, obj, "checked", 0, &r->checked)))
         return err;
     return read_time(p, obj, "expires", 1, &r->expires);
 }

@@ -19,6 +19,7 @@ typedef struct {
     apr_array_header_t *teams;  /* of team_membership; never NULL after decode */
     apr_time_t created;
     apr_time_t expires;         /* absolute; the session is dead at or after this */
+    apr_time_t checked;         /* when SCIM last confirmed the user active; 0: not yet */
 } session_record;
 
 /* A login this SP started and has not seen answered yet, keyed by its opaque RelayState. */
