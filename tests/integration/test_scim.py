@@ -1,5 +1,5 @@
-"""SCIM 2.0 as Okta drives it, against a real Apache + mod_dbd (SQLite), and the SSO lock-out
-of users SCIM deactivates."""
+"""SCIM 2.0 as Okta drives it, against a real Apache + mod_dbd (SQLite, and a private
+PostgreSQL), and the SSO lock-out of users SCIM deactivates."""
 import concurrent.futures
 import os
 import shutil
@@ -14,6 +14,7 @@ import mint
 from conftest import backend_headers
 from echo_backend import EchoBackend
 from httpd import Httpd, free_port
+from pg import PostgresServer
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -28,8 +29,9 @@ def make_secret(path):
 
 
 class ScimServer:
-    def __init__(self, work, module_so):
+    def __init__(self, work, module_so, driver):
         self.work = work
+        self.pg = PostgresServer().start() if driver == "pgsql" else None
         self.backend = EchoBackend(free_port()).start()
         self.idp = mint.MintIdP(str(work / "idp"), entity_id="http://mint-scim.test/metadata")
         self.secrets = {org: make_secret(work / ("%s.scim" % org)) for org in ("acme", "globex")}
@@ -53,12 +55,24 @@ class ScimServer:
     ProxyPass http://127.0.0.1:{self.backend.port}/{org}/
 </Location>""" for org in ("acme", "globex"))
         self.httpd = Httpd(str(work / "httpd"), module_so, orgs, extra_modules=["dbd"],
-                           global_conf=f"DBDriver sqlite3\nDBDParams {self.db_path}\n"
+                           global_conf=f"DBDriver {driver}\nDBDParams \""
+                                       f"{self.pg.dbd_params if self.pg else self.db_path}\"\n"
                                        "DBDMin 0\nDBDKeep 2\nDBDMax 8\nDBDExptime 60")
 
     def start(self):
-        self.httpd.start()
+        try:
+            self.httpd.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
+
+    def stop(self):
+        self.httpd.stop()
+        self.backend.stop()
+        if self.pg:
+            self.pg.stop()
+        shutil.rmtree(self.db_dir, ignore_errors=True)
 
     def url(self, org, path):
         return "%s/%s/scim/v2%s" % (self.httpd.base_url, org, path)
@@ -77,13 +91,12 @@ class ScimServer:
             acs, acs, name_id=user, attributes={"groups": ["Dev"]})}, allow_redirects=False)
 
 
-@pytest.fixture(scope="module")
-def scim(tmp_path_factory, module_so):
-    server = ScimServer(tmp_path_factory.mktemp("scim"), module_so).start()
+@pytest.fixture(scope="module", params=["sqlite3", "pgsql"])
+def scim(request, tmp_path_factory, module_so):
+    server = ScimServer(tmp_path_factory.mktemp("scim-" + request.param), module_so,
+                        request.param).start()
     yield server
-    server.httpd.stop()
-    server.backend.stop()
-    shutil.rmtree(server.db_dir, ignore_errors=True)
+    server.stop()
 
 
 def okta_user(user_name, given="Test", family="User", active=True, external_id="00u1"):
