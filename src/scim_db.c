@@ -35,7 +35,9 @@ static int run(apr_pool_t *p, const scim_db *db, const char *sql, int nargs, con
 }
 
 /* Runs a SELECT and reads every row (SQLite keeps a statement open until it is drained).
- * *rows: array of (const char **) with ncols entries each. */
+ * *rows: array of (const char **) with ncols entries each. Random access ("1") makes the
+ * PostgreSQL driver fetch the whole result at once: in sequential mode it streams, and a
+ * lost connection then looks like an empty result instead of an error. */
 static int select_rows(apr_pool_t *p, const scim_db *db, const char *sql, int nargs,
                        const char **args, int ncols, apr_array_header_t **rows)
 {
@@ -43,7 +45,7 @@ static int select_rows(apr_pool_t *p, const scim_db *db, const char *sql, int na
     apr_dbd_results_t *res = NULL;
     int rv = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, &stmt);
     if (rv == 0)
-        rv = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 0, nargs, args);
+        rv = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs, args);
     if (rv != 0)
         return rv;
     *rows = apr_array_make(p, 8, sizeof(const char **));

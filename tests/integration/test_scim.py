@@ -369,3 +369,19 @@ def test_scim_paths_never_need_a_saml_login_and_are_not_proxied(scim):
     assert r.status_code == 401  # Basic, not a redirect to the IdP
     assert scim.call("GET", "acme", "/Nothing").status_code == 404
     assert len(scim.backend.requests) == before
+
+
+def test_a_dead_database_gives_503_and_sso_fails_closed(scim):
+    """Last in this file: it stops the database (PostgreSQL only; SQLite is a file)."""
+    if scim.pg is None:
+        pytest.skip("SQLite cannot be taken down from outside")
+    user = scim.call("POST", "acme", "/Users", json=okta_user("before.outage@okta.local"))
+    assert user.status_code == 201
+    scim.pg.proc.terminate()
+    scim.pg.proc.wait(30)
+    r = scim.call("GET", "acme", "/Users/" + user.json()["id"])
+    assert_scim_error(r, 503)
+    login = scim.sso_login("acme", "before.outage@okta.local")
+    assert login.status_code == 503
+    assert "Reason: <code>user_store_unavailable</code>" in login.text
+    assert "Set-Cookie" not in login.headers
