@@ -72,6 +72,12 @@ static void read_user(const char **v, scim_stored_user *out)
 
 const char *scim_db_migrate(apr_pool_t *p, const scim_db *db)
 {
+    /* SQLite: a write-ahead log lets readers go on during a write and makes each commit one
+     * append instead of a journal rewrite (persistent per database file). */
+    if (db->dialect == SCIM_SQL_SQLITE) {
+        int nrows = 0;
+        apr_dbd_query(db->driver, db->handle, &nrows, "PRAGMA journal_mode=WAL");
+    }
     apr_dbd_transaction_t *trans = NULL;
     int rv = apr_dbd_transaction_start(db->driver, p, db->handle, &trans);
     if (rv != 0)
