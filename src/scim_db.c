@@ -84,6 +84,16 @@ const char *scim_db_migrate(apr_pool_t *p, const scim_db *db)
         return apr_psprintf(p, "cannot start a transaction: %s",
                             apr_dbd_error(db->driver, db->handle, rv));
     const char *error = NULL;
+    /* PostgreSQL: servers and processes starting together take turns (concurrent CREATE ...
+     * IF NOT EXISTS can collide on the catalog); the lock ends with the transaction. */
+    if (db->dialect == SCIM_SQL_PGSQL) {
+        int nrows = 0;
+        rv = apr_dbd_query(db->driver, db->handle, &nrows,
+                           "SELECT pg_advisory_xact_lock(7242201453)");
+        if (rv != 0)
+            error = apr_psprintf(p, "cannot take the migration lock: %s",
+                                 apr_dbd_error(db->driver, db->handle, rv));
+    }
     for (const char *const *sql = scim_store_schema(db->dialect); *sql && !error; sql++) {
         int nrows = 0;
         rv = apr_dbd_query(db->driver, db->handle, &nrows, *sql);
@@ -118,8 +128,9 @@ static int write_emails(apr_pool_t *p, const scim_db *db, const char *org, const
                  (const char *[]){org, id}, NULL);
     for (int i = 0; rv == 0 && rec->emails && i < rec->emails->nelts; i++) {
         const scim_email *e = &APR_ARRAY_IDX(rec->emails, i, scim_email);
+        /* an email that says nothing about primary stores NULL, as the matcher sees it */
         const char *args[] = {org, id, apr_itoa(p, i), e->value, e->value_lower, e->type,
-                              e->primary ? "1" : "0"};
+                              !e->primary_given ? NULL : e->primary ? "1" : "0"};
         rv = run(p, db, "INSERT INTO scim_user_emails (org, user_id, position, value, "
                  "value_lower, type, is_primary) VALUES (%s, %s, %s, %s, %s, %s, %s)", 7, args,
                  NULL);

@@ -810,7 +810,7 @@ static int compare_string(const char *have, const scim_filter *f)
     }
     switch (f->op) {
     case SCIM_CMP_CO: return contains(have, want, exact);
-    case SCIM_CMP_SW: return starts_with(have, want, exact) ;
+    case SCIM_CMP_SW: return starts_with(have, want, exact);
     case SCIM_CMP_EW: {
         apr_size_t n = strlen(have), m = strlen(want);
         return n >= m && starts_with(have + n - m, want, exact);
@@ -1077,8 +1077,8 @@ static const char *sql_compare(sql_writer *w, const sql_column *c, const scim_fi
         if (exact && w->dialect == SCIM_SQL_SQLITE)
             return apr_pstrcat(w->p, guard, expr, " GLOB ",
                                bind_param(w, glob_pattern(w->p, value, f->op)), ")", NULL);
-        return apr_pstrcat(w->p, guard, expr, " LIKE ", bind_param(w, like_pattern(w->p, value, f->op)),
-                           " ESCAPE '!')", NULL);
+        return apr_pstrcat(w->p, guard, expr, " LIKE ",
+                           bind_param(w, like_pattern(w->p, value, f->op)), " ESCAPE '!')", NULL);
     }
     return apr_pstrcat(w->p, guard, expr, " ", sql_operator(f->op), " ", bind_param(w, value), ")",
                        NULL);

@@ -5,8 +5,9 @@
  *   so attributes without a column are kept. user_name_lower is the ASCII lower-cased userName
  *   and is UNIQUE per org: concurrent creates of one userName give one row, the rest fail.
  * scim_user_emails: one row per value of emails, in document order (position 0, 1, ...), for
- *   `emails...` filters; a sub-attribute the value lacks (value, type, primary) is NULL. The store deletes and rewrites a user's rows with the user row; it
- *   does not rely on ON DELETE CASCADE, which SQLite enforces only with foreign_keys=ON.
+ *   `emails...` filters; a sub-attribute the value lacks (value, type, primary) is NULL. The
+ *   store deletes and rewrites a user's rows with the user row; it does not rely on ON DELETE
+ *   CASCADE, which SQLite enforces only with foreign_keys=ON.
  * scim_schema_version: one row, the version the database is at.
  *
  * Times are "YYYY-MM-DDThh:mm:ssZ" text in both (compares in time order as text). active and

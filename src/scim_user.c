@@ -287,8 +287,8 @@ static void fill_record(apr_pool_t *p, const json_t *doc, scim_user_record *out)
         e->value = string_of(p, item, "value");
         e->value_lower = e->value ? scim_lowercase(p, e->value) : NULL;
         e->type = string_of(p, item, "type");
-        const json_t *primary = json_object_get(item, "primary");
-        e->primary = primary ? json_is_true(primary) : -1;
+        e->primary = json_is_true(json_object_get(item, "primary"));
+        e->primary_given = json_object_get(item, "primary") != NULL;
     }
 }
 

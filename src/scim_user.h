@@ -17,7 +17,8 @@ typedef struct {
     const char *value;          /* NULL when the email has none */
     const char *value_lower;    /* ASCII lower-cased value, or NULL */
     const char *type;           /* NULL when absent */
-    int primary;                /* 1 true, 0 false, -1 absent (stored as NULL) */
+    int primary;                /* 1 when primary is true */
+    int primary_given;          /* 0 when the value has no primary: is_primary is then NULL */
 } scim_email;
 
 /* A validated User as the store's columns (scim_store.h); absent attributes are NULL. */

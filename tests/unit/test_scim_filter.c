@@ -210,8 +210,8 @@ static void test_filter_string_literals_take_every_json_escape(apr_pool_t *p)
 {
     CHECK_STR(parsed(p, "a eq \"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t\""),
               "a eq \"q\\\" b\\\\ s/ \\b\\f\\n\\r\\t\"");
-    CHECK_INT(match(p, "a eq \"caf\\u00e9 \\ud83d\\ude00\"", "{\"a\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}"),
-              1);
+    CHECK_INT(match(p, "a eq \"caf\\u00e9 \\ud83d\\ude00\"",
+                    "{\"a\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}"), 1);
     CHECK_INT(match(p, "a eq \"\\u00C9\"", "{\"a\":\"\xc3\x89\"}"), 1);
     CHECK_INT(match(p, "a eq \"caf\xc3\xa9\"", "{\"a\":\"caf\xc3\xa9\"}"), 1);
 }
@@ -301,7 +301,8 @@ static void test_filter_refuses_malformed_value_paths(apr_pool_t *p)
     CHECK_STR(error_of(p, "emails[type eq \"work\""),
               "character 22: expected ']' to close the '[' at character 7, found the end of the "
               "filter");
-    CHECK_STR(error_of(p, "emails[type[value pr]]"), "character 12: value filters cannot be nested");
+    CHECK_STR(error_of(p, "emails[type[value pr]]"),
+              "character 12: value filters cannot be nested");
     CHECK_STR(error_of(p, "emails[value.x eq \"y\"]"),
               "character 8: inside [...] name a sub-attribute, like type or value, not 'value.x'");
     CHECK_STR(error_of(p, "name.givenName[value pr]"),

@@ -70,8 +70,8 @@ static scim_user_record *patched_record(apr_pool_t *p, const char *body, const c
 }
 
 #define NAME "\"name\":{\"givenName\":\"Test\",\"familyName\":\"User\"}"
-#define EMAILS "\"emails\":[{\"primary\":true,\"value\":\"test.user@okta.local\",\"type\":\"work\"}," \
-               "{\"value\":\"home@example.org\",\"type\":\"home\"}]"
+#define EMAILS "\"emails\":[{\"primary\":true,\"value\":\"test.user@okta.local\"," \
+               "\"type\":\"work\"},{\"value\":\"home@example.org\",\"type\":\"home\"}]"
 #define REST "\"displayName\":\"Test User\",\"externalId\":\"00ujl29u0le5T6Aj10h7\""
 
 static void test_patch_okta_deactivate_and_reactivate(apr_pool_t *p)
@@ -91,8 +91,10 @@ static void test_patch_okta_deactivate_and_reactivate(apr_pool_t *p)
 static void test_patch_okta_profile_update_shapes(apr_pool_t *p)
 {
     /* with paths */
-    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"name.givenName\",\"value\":\"Jane\"},"
-                               "{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"Jane User\"}")),
+    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"name.givenName\","
+                                "\"value\":\"Jane\"},"
+                               "{\"op\":\"replace\",\"path\":\"displayName\","
+                               "\"value\":\"Jane User\"}")),
               "{" CORE ",\"userName\":\"test.user@okta.local\",\"name\":{\"givenName\":\"Jane\","
               "\"familyName\":\"User\"}," EMAILS ",\"displayName\":\"Jane User\","
               "\"externalId\":\"00ujl29u0le5T6Aj10h7\",\"active\":true}");
@@ -163,7 +165,8 @@ static void test_patch_remove_sub_attribute_and_whole_attribute(apr_pool_t *p)
 
 static void test_patch_value_filter_selects_values(apr_pool_t *p)
 {
-    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"emails[type eq \\\"work\\\"].value\","
+    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\","
+                                "\"path\":\"emails[type eq \\\"work\\\"].value\","
                                "\"value\":\"new@okta.local\"}")),
               "{" CORE ",\"userName\":\"test.user@okta.local\"," NAME ",\"emails\":[{\"primary\":"
               "true,\"value\":\"new@okta.local\",\"type\":\"work\"},{\"value\":"
@@ -174,7 +177,8 @@ static void test_patch_value_filter_selects_values(apr_pool_t *p)
               ",\"active\":true}");
     CHECK_STR(patched(p, ops(p, "{\"op\":\"remove\",\"path\":\"emails[value pr]\"}")),
               "{" CORE ",\"userName\":\"test.user@okta.local\"," NAME "," REST ",\"active\":true}");
-    CHECK_STR(patched(p, ops(p, "{\"op\":\"remove\",\"path\":\"emails[type eq \\\"work\\\"].type\"}")),
+    CHECK_STR(patched(p, ops(p, "{\"op\":\"remove\","
+                                "\"path\":\"emails[type eq \\\"work\\\"].type\"}")),
               "{" CORE ",\"userName\":\"test.user@okta.local\"," NAME ",\"emails\":[{\"primary\":"
               "true,\"value\":\"test.user@okta.local\"},{\"value\":\"home@example.org\","
               "\"type\":\"home\"}]," REST ",\"active\":true}");
@@ -188,7 +192,8 @@ static void test_patch_value_filter_selects_values(apr_pool_t *p)
 
 static void test_patch_value_filter_without_match(apr_pool_t *p)
 {
-    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"emails[type eq \\\"other\\\"].value\","
+    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\","
+                                "\"path\":\"emails[type eq \\\"other\\\"].value\","
                                "\"value\":\"x@y\"}")),
               "400 noTarget: Operations[0]: no value matches 'emails[type eq \"other\"].value'");
     CHECK_STR(patched(p, ops(p, "{\"op\":\"add\",\"path\":\"phoneNumbers[type eq \\\"work\\\"]\","
@@ -201,11 +206,13 @@ static void test_patch_value_filter_without_match(apr_pool_t *p)
 
 static void test_patch_primary_true_demotes_the_other_values(apr_pool_t *p)
 {
-    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"emails[type eq \\\"home\\\"].primary\","
+    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\","
+                                "\"path\":\"emails[type eq \\\"home\\\"].primary\","
                                "\"value\":true}")),
               "{" CORE ",\"userName\":\"test.user@okta.local\"," NAME ",\"emails\":[{\"primary\":"
               "false,\"value\":\"test.user@okta.local\",\"type\":\"work\"},{\"value\":"
-              "\"home@example.org\",\"type\":\"home\",\"primary\":true}]," REST ",\"active\":true}");
+              "\"home@example.org\",\"type\":\"home\",\"primary\":true}]," REST ","
+                                                                                "\"active\":true}");
     CHECK_STR(patched(p, ops(p, "{\"op\":\"add\",\"path\":\"emails\",\"value\":[{\"value\":"
                                "\"third@example.org\",\"primary\":true}]}")),
               "{" CORE ",\"userName\":\"test.user@okta.local\"," NAME ",\"emails\":[{\"primary\":"
@@ -229,7 +236,8 @@ static void test_patch_add_and_replace_multi_valued(apr_pool_t *p)
               "{" CORE ",\"userName\":\"test.user@okta.local\"," NAME ",\"emails\":[{\"value\":"
               "\"only@example.org\"}]," REST ",\"active\":true}");
     /* a sub-attribute without a filter applies to every value */
-    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"emails.type\",\"value\":\"other\"}")),
+    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"emails.type\","
+                                "\"value\":\"other\"}")),
               "{" CORE ",\"userName\":\"test.user@okta.local\"," NAME ",\"emails\":[{\"primary\":"
               "true,\"value\":\"test.user@okta.local\",\"type\":\"other\"},{\"value\":"
               "\"home@example.org\",\"type\":\"other\"}]," REST ",\"active\":true}");
@@ -267,7 +275,8 @@ static void test_patch_refuses_read_only_paths(apr_pool_t *p)
               "400 mutability: Operations[0]: 'id' is readOnly");
     CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"meta.created\",\"value\":\"x\"}")),
               "400 mutability: Operations[0]: 'meta.created' is readOnly");
-    CHECK_STR(patched(p, ops(p, "{\"op\":\"add\",\"path\":\"groups\",\"value\":[{\"value\":\"g\"}]}")),
+    CHECK_STR(patched(p, ops(p, "{\"op\":\"add\",\"path\":\"groups\",\"value\":[{\"value\":\"g\"}"
+                                "]}")),
               "400 mutability: Operations[0]: 'groups' is readOnly");
     CHECK_STR(patched(p, ops(p, "{\"op\":\"remove\",\"path\":\"ID\"}")),
               "400 mutability: Operations[0]: 'ID' is readOnly");
@@ -301,7 +310,8 @@ static void test_patch_refuses_malformed_requests(apr_pool_t *p)
                                "\"value\":{}}")),
               "400 invalidPath: Operations[0]: path 'emails[type eq work]': character 16: 'work' "
               "is not a value: write strings in double quotes");
-    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"userName.first\",\"value\":\"x\"}")),
+    CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"path\":\"userName.first\","
+                                "\"value\":\"x\"}")),
               "400 invalidPath: Operations[0]: 'userName' has no sub-attributes");
     CHECK_STR(patched(p, ops(p, "{\"op\":\"replace\",\"value\":{\"bad key\":1}}")),
               "400 invalidPath: Operations[0]: attribute 'bad key': character 5: expected the end "
@@ -322,7 +332,8 @@ static void test_patch_result_is_validated_as_a_user(apr_pool_t *p)
     CHECK(patched_record(p, ops(p, "{\"op\":\"remove\",\"path\":\"userName\"}"), &err) == NULL);
     CHECK_STR(err, "400 invalidValue: userName is required");
     CHECK(patched_record(p, ops(p, "{\"op\":\"add\",\"path\":\"emails\",\"value\":[{\"value\":"
-                                   "\"a@b\",\"primary\":true},{\"value\":\"c@d\",\"primary\":true}]}"),
+                                   "\"a@b\",\"primary\":true},{\"value\":\"c@d\",\"primary\":true}"
+                                   "]}"),
                          &err) == NULL);
     CHECK_STR(err, "400 invalidValue: 'emails' has more than one primary value");
     CHECK(patched_record(p, ops(p, "{\"op\":\"replace\",\"path\":\"emails[type eq \\\"work\\\"]"

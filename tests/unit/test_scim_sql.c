@@ -35,7 +35,8 @@ static const fixture_user users[] = {
       "\"emails\":[{\"type\":\"home\"},{\"value\":\"d@x.net\"}]}" },
     { "acme", "u5", "2024-01-05T00:00:00Z",
       "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
-      "\"userName\":\"\xc3\x89mile@example.com\",\"name\":{\"givenName\":\"\xc3\xa9mile\"}}" },
+      "\"userName\":\"\xc3\x89mile@example.com\",\"name\":{\"givenName\":\"\xc3\xa9mile\"},"
+      "\"displayName\":\"\xc3\x89MILE Dupont\"}" },
     { "other", "o1", "2024-01-01T00:00:00Z",
       "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
       "\"userName\":\"bjensen@example.com\",\"active\":true,"
@@ -73,6 +74,10 @@ static const char *const filters[] = {
     "displayName pr",
     "displayName eq null",
     "displayName gt \"alice\"",
+    /* case folding is ASCII-only everywhere (PostgreSQL's lower() too, under COLLATE "C") */
+    "displayName eq \"\xc3\x89mile dupont\"",
+    "displayName eq \"\xc3\xa9mile dupont\"",
+    "displayName sw \"\xc3\x89m\"",
     "name.givenName sw \"BAR\"",
     "name.givenName pr",
     "name.familyName eq \"jensen\"",
@@ -177,7 +182,7 @@ static void insert_user(apr_pool_t *p, const fixture_user *u, int index)
         bind_text(stmt, 4, e->value);
         bind_text(stmt, 5, e->value_lower);
         bind_text(stmt, 6, e->type);
-        bind_text(stmt, 7, e->primary < 0 ? NULL : e->primary ? "1" : "0");
+        bind_text(stmt, 7, !e->primary_given ? NULL : e->primary ? "1" : "0");
         CHECK_INT(sqlite3_step(stmt), SQLITE_DONE);
         sqlite3_finalize(stmt);
     }
@@ -298,7 +303,7 @@ static void test_sql_filters_select_the_expected_users(apr_pool_t *p)
         { "externalId sw \"AB\"", "u4" },
         { "externalId co \"*\"", "u2 u4" },
         { "displayName co \"0%\"", "u1" },
-        { "displayName pr", "u1 u2" },
+        { "displayName pr", "u1 u2 u5" },
         { "emails[type eq \"work\"]", "u1 u2" },
         { "emails[type eq \"home\" and value co \"jensen\"]", "u1" },
         { "emails[not (value pr)]", "u4" },
@@ -306,6 +311,8 @@ static void test_sql_filters_select_the_expected_users(apr_pool_t *p)
         { "emails eq null", "u3 u5" },
         { "meta.created ge \"2024-01-02T00:00:00.5Z\"", "u2 u3 u4 u5" },
         { "not (active eq true)", "u2" },
+        { "displayName eq \"\xc3\x89mile dupont\"", "u5" },
+        { "displayName eq \"\xc3\xa9mile dupont\"", "" },
         { "userName sw \"a\" or userName sw \"b\" and active eq true", "u1 u2" },
     };
     for (apr_size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {

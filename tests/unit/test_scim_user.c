@@ -80,10 +80,12 @@ static void test_user_parse_okta_create_request(apr_pool_t *p)
     CHECK_STR(e->value, "test.user@okta.local");
     CHECK_STR(e->type, "work");
     CHECK_INT(e->primary, 1);
+    CHECK_INT(e->primary_given, 1);
     CHECK_STR(rec.resource,
               "{" CORE ",\"userName\":\"test.user@okta.local\","
               "\"name\":{\"givenName\":\"Test\",\"familyName\":\"User\"},"
-              "\"emails\":[{\"primary\":true,\"value\":\"test.user@okta.local\",\"type\":\"work\"}],"
+              "\"emails\":[{\"primary\":true,\"value\":\"test.user@okta.local\",\"type\":\"work\"}"
+              "],"
               "\"displayName\":\"Test User\",\"locale\":\"en-US\","
               "\"externalId\":\"00ujl29u0le5T6Aj10h7\",\"active\":true}");
 }
@@ -214,7 +216,8 @@ static void test_user_drops_nulls_and_empty_values(apr_pool_t *p)
     CHECK(parse(p, "{" CORE ",\"userName\":\"a\",\"emails\":[{\"type\":\"work\"}]}", &rec) == NULL);
     CHECK_INT(rec.emails->nelts, 1);
     CHECK_STR(APR_ARRAY_IDX(rec.emails, 0, scim_email).value, NULL);
-    CHECK_INT(APR_ARRAY_IDX(rec.emails, 0, scim_email).primary, -1);
+    CHECK_INT(APR_ARRAY_IDX(rec.emails, 0, scim_email).primary, 0);
+    CHECK_INT(APR_ARRAY_IDX(rec.emails, 0, scim_email).primary_given, 0);
     CHECK_INT(rec.active, 1);
 }
 
@@ -310,7 +313,8 @@ static void test_user_list_response(apr_pool_t *p)
                         "\"lastModified\":\"2024-02-03T04:05:06Z\",\"location\":\"" BASE
                         "/Users/u2\",\"version\":\"W/\\\"3\\\"\"}";
     CHECK_STR(scim_user_list_render(p, users, 27, 11, BASE, &proj),
-              apr_pstrcat(p, "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],"
+              apr_pstrcat(p, "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:"
+                          "ListResponse\"],"
                           "\"totalResults\":27,\"itemsPerPage\":2,\"startIndex\":11,\"Resources\":["
                           "{" CORE ",\"id\":\"2819c223\",\"userName\":\"a\"," META "},"
                           "{" CORE ",\"id\":\"u2\",\"userName\":\"b\",", meta2, "}]}", NULL));
