@@ -1,6 +1,7 @@
 """Web SSO through a real IdP (SimpleSAMLphp): logins, identity headers, teams, sessions."""
 import os
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -84,8 +85,13 @@ def test_team_names_with_commas_quotes_and_utf8_cannot_be_confused(stack, client
 def test_access_log_and_remote_user_show_the_user(stack):
     client = signed_in_client(stack, "bob@example.com", "bobpass")
     client.get(stack.url("/acme/access-log-probe"))
-    with open(stack.httpd.access_log) as f:
-        lines = [l for l in f if "/acme/access-log-probe" in l]
+    lines = []
+    for _ in range(60):  # httpd writes the access log after the response has gone out
+        with open(stack.httpd.access_log) as f:
+            lines = [l for l in f if "/acme/access-log-probe" in l]
+        if lines:
+            break
+        time.sleep(0.05)
     assert lines and "user=bob@example.com" in lines[-1]
 
 
