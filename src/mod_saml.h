@@ -63,6 +63,7 @@ typedef struct cs_dir_cfg {
     int scim;                             /* -1 unset: Off */
     const char *scim_hash_file;
     apr_interval_time_t scim_recheck;     /* -1 unset */
+    int scim_unavailable_allow;           /* -1 unset: deny */
 } cs_dir_cfg;
 
 /* Resolved settings with defaults applied. */
@@ -74,6 +75,7 @@ int cs_enforce(const cs_dir_cfg *c);
 int cs_allow_unsolicited(const cs_dir_cfg *c);
 int cs_allow_sha1(const cs_dir_cfg *c);
 apr_interval_time_t cs_scim_recheck(const cs_dir_cfg *c);
+int cs_scim_unavailable_allows(const cs_dir_cfg *c);
 const char *cs_header_name(const cs_dir_cfg *c, identity_field f);
 
 /* mod_saml_config.c */

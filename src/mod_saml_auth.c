@@ -30,17 +30,21 @@ static char *random_hex(request_rec *r)
 
 /* A session lives only while SCIM keeps its user active: asked again every
  * CloudsmithSAMLSCIMRecheckInterval. Deactivated: the session ends (DECLINED: no login); the
- * database unreachable: 503, never a pass-through. */
+ * database unreachable: 503 unless the org chose CloudsmithSAMLSCIMWhenUnavailable Allow (then
+ * the check is retried on the next request). */
 static int recheck_scim(request_rec *r, const cs_dir_cfg *c, const char *id,
                         session_record *rec)
 {
     scim_db_user_state state;
     const char *given, *family;
     const char *key = session_id_cache_key(r->pool, SESSION_KEY_PREFIX, id);
-    if (cs_scim_user_state(r, c->org, rec->user, &state, &given, &family) != 0)
+    if (cs_scim_user_state(r, c->org, rec->user, &state, &given, &family) != 0) {
+        if (cs_scim_unavailable_allows(c))
+            return OK;
         return cs_error(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
                         saml_reason_message(SAML_ERR_USER_STORE_UNAVAILABLE),
                         saml_reason_name(SAML_ERR_USER_STORE_UNAVAILABLE));
+    }
     if (state == SCIM_DB_USER_INACTIVE) {
         cs_cache_remove(r, key);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10542)

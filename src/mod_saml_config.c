@@ -70,6 +70,7 @@ void *cs_create_dir_cfg(apr_pool_t *p, char *dir)
     c->max_body = -1;
     c->scim = -1;
     c->scim_recheck = -1;
+    c->scim_unavailable_allow = -1;
     remember_header_name(p, NULL);
     return c;
 }
@@ -102,6 +103,7 @@ void *cs_merge_dir_cfg(apr_pool_t *p, void *base_, void *add_)
     MERGE(scim, -1);
     MERGE(scim_hash_file, NULL);
     MERGE(scim_recheck, -1);
+    MERGE(scim_unavailable_allow, -1);
     return m;
 }
 
@@ -116,6 +118,7 @@ apr_off_t cs_max_body(const cs_dir_cfg *c)
 int cs_enforce(const cs_dir_cfg *c) { return c->enforce != 0; }
 int cs_allow_unsolicited(const cs_dir_cfg *c) { return c->allow_unsolicited != 0; }
 int cs_allow_sha1(const cs_dir_cfg *c) { return c->allow_sha1 == 1; }
+int cs_scim_unavailable_allows(const cs_dir_cfg *c) { return c->scim_unavailable_allow == 1; }
 apr_interval_time_t cs_scim_recheck(const cs_dir_cfg *c)
 { return c->scim_recheck >= 0 ? c->scim_recheck : DEFAULT_SCIM_RECHECK; }
 const char *cs_header_name(const cs_dir_cfg *c, identity_field f)
@@ -239,6 +242,19 @@ static const char *set_allow_sha1(cmd_parms *cmd, void *mconfig, int on)
 { ((cs_dir_cfg *)mconfig)->allow_sha1 = on; return NULL; }
 static const char *set_sign_requests(cmd_parms *cmd, void *mconfig, int on)
 { ((cs_dir_cfg *)mconfig)->sign_requests = on; return NULL; }
+static const char *set_scim_unavailable(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    cs_dir_cfg *c = mconfig;
+    if (strcasecmp(arg, "deny") == 0)
+        c->scim_unavailable_allow = 0;
+    else if (strcasecmp(arg, "allow") == 0)
+        c->scim_unavailable_allow = 1;
+    else
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLSCIMWhenUnavailable: '%s' must be Deny "
+                            "or Allow", arg);
+    return NULL;
+}
+
 static const char *set_scim(cmd_parms *cmd, void *mconfig, int on)
 { ((cs_dir_cfg *)mconfig)->scim = on; return NULL; }
 static const char *set_scim_hash_file(cmd_parms *cmd, void *mconfig, const char *arg)
@@ -396,6 +412,9 @@ const command_rec cs_directives[] = {
                  "On: serve SCIM 2.0 provisioning at LOCATION/scim/v2/ (default Off)"),
     AP_INIT_TAKE1("CloudsmithSAMLSCIMTokenHashFile", set_scim_hash_file, NULL, ACCESS_CONF,
                   "Hash of the org's SCIM secret, as written by cloudsmith-saml-scim-token"),
+    AP_INIT_TAKE1("CloudsmithSAMLSCIMWhenUnavailable", set_scim_unavailable, NULL, ACCESS_CONF,
+                  "Deny (default): no login or session check without the SCIM database; "
+                  "Allow: treat users as active while it cannot be reached"),
     AP_INIT_TAKE1("CloudsmithSAMLSCIMRecheckInterval", set_seconds, SECONDS(3600), ACCESS_CONF,
                   "Seconds between checks that a signed-in user is still active in SCIM "
                   "(default 10)"),

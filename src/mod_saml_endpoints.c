@@ -166,9 +166,9 @@ static int handle_acs(request_rec *r, const cs_dir_cfg *c)
     /* A user SCIM deactivated cannot sign in; checked before anything is stored. */
     const char *scim_given = NULL, *scim_family = NULL;
     if (c->org->scim_hash) {
-        scim_db_user_state state;
+        scim_db_user_state state = SCIM_DB_USER_ABSENT;
         if (cs_scim_user_state(r, c->org, login->name_id, &state, &scim_given,
-                               &scim_family) != 0)
+                               &scim_family) != 0 && !cs_scim_unavailable_allows(c))
             return refuse(r, c, SAML_ERR_USER_STORE_UNAVAILABLE, NULL, login);
         if (state == SCIM_DB_USER_INACTIVE)
             return refuse(r, c, SAML_ERR_USER_DEACTIVATED, login->name_id, login);

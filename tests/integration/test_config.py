@@ -135,3 +135,26 @@ def test_lasso_flag_disabling_signature_checks_is_refused(tmp_path, module_so, i
                              f"{idp_metadata}"))
     assert rc != 0
     assert "would disable SAML signature checks" in out
+
+
+def test_scim_when_unavailable_takes_deny_or_allow(tmp_path, module_so, idp_metadata):
+    rc, out = configtest(tmp_path, module_so, org(
+        f"CloudsmithSAMLOrg acme\nCloudsmithSAMLIdPMetadataFile {idp_metadata}\n"
+        "CloudsmithSAMLSCIMWhenUnavailable maybe"))
+    assert rc != 0 and "must be Deny or Allow" in out
+
+
+def test_scim_on_needs_a_token_hash_file_and_mod_dbd(tmp_path, module_so, idp_metadata):
+    base = f"CloudsmithSAMLOrg acme\nCloudsmithSAMLIdPMetadataFile {idp_metadata}\n"
+    rc, out = configtest(tmp_path, module_so, org(base + "CloudsmithSAMLSCIM On"))
+    assert rc != 0 and "needs CloudsmithSAMLSCIMTokenHashFile" in out
+    bad = tmp_path / "bad.scim"
+    bad.write_text("sha256:xyz\n")
+    rc, out = configtest(tmp_path, module_so, org(
+        base + f"CloudsmithSAMLSCIM On\nCloudsmithSAMLSCIMTokenHashFile {bad}"))
+    assert rc != 0 and "64 lower-case hex digits" in out
+    good = tmp_path / "good.scim"
+    good.write_text("sha256:" + "ab" * 32 + "\n")
+    rc, out = configtest(tmp_path, module_so, org(
+        base + f"CloudsmithSAMLSCIM On\nCloudsmithSAMLSCIMTokenHashFile {good}"))
+    assert rc != 0 and "needs mod_dbd" in out

@@ -34,7 +34,8 @@ class ScimServer:
         self.pg = PostgresServer().start() if driver == "pgsql" else None
         self.backend = EchoBackend(free_port()).start()
         self.idp = mint.MintIdP(str(work / "idp"), entity_id="http://mint-scim.test/metadata")
-        self.secrets = {org: make_secret(work / ("%s.scim" % org)) for org in ("acme", "globex")}
+        self.secrets = {org: make_secret(work / ("%s.scim" % org))
+                        for org in ("acme", "globex", "initech")}
         # httpd's children (www-data) open the database: it lives outside pytest's private
         # (0700) temporary tree.
         self.db_dir = tempfile.mkdtemp(prefix="cs-scim-db-")
@@ -53,7 +54,8 @@ class ScimServer:
     CloudsmithSAMLMaxBodySize 65536
     Require valid-user
     ProxyPass http://127.0.0.1:{self.backend.port}/{org}/
-</Location>""" for org in ("acme", "globex"))
+    {"CloudsmithSAMLSCIMWhenUnavailable Allow" if org == "initech" else ""}
+</Location>""" for org in ("acme", "globex", "initech"))
         self.httpd = Httpd(str(work / "httpd"), module_so, orgs, extra_modules=["dbd"],
                            global_conf=f"DBDriver {driver}\nDBDParams \""
                                        f"{self.pg.dbd_params if self.pg else self.db_path}\"\n"
@@ -385,3 +387,5 @@ def test_a_dead_database_gives_503_and_sso_fails_closed(scim):
     assert login.status_code == 503
     assert "Reason: <code>user_store_unavailable</code>" in login.text
     assert "Set-Cookie" not in login.headers
+    # An org that chose availability over the lock-out check lets the login through.
+    assert scim.sso_login("initech", "before.outage@okta.local").status_code == 303
