@@ -22,6 +22,13 @@ static int is_unique_violation(const scim_db *db, int rv)
                    || strstr(msg, "not unique"));
 }
 
+static scim_error *name_taken(apr_pool_t *p, const scim_user_record *rec)
+{
+    return scim_error_make(p, 409, SCIM_ERROR_UNIQUENESS,
+                           "userName '%s' is already taken in this organization",
+                           rec->user_name);
+}
+
 static int run(apr_pool_t *p, const scim_db *db, const char *sql, int nargs, const char **args,
                int *nrows)
 {
@@ -174,17 +181,12 @@ scim_error *scim_db_create(apr_pool_t *p, const scim_db *db, const char *org,
         failure = db_failure(p, db, rv, "insert emails");
     int end = finish(p, db, trans, rv);
     if (unique)
-        return scim_error_make(p, 409, SCIM_ERROR_UNIQUENESS,
-                               "userName '%s' is already taken in this organization",
-                               rec->user_name);
+        return name_taken(p, rec);
     if (failure)
         return failure;
     if (end != 0)
         return is_unique_violation(db, end)
-            ? scim_error_make(p, 409, SCIM_ERROR_UNIQUENESS,
-                              "userName '%s' is already taken in this organization",
-                              rec->user_name)
-            : db_failure(p, db, end, "commit");
+            ? name_taken(p, rec) : db_failure(p, db, end, "commit");
     *out = (scim_stored_user){.id = id, .created = when, .last_modified = when, .version = 1,
                               .resource = rec->resource};
     return NULL;
@@ -284,9 +286,7 @@ scim_error *scim_db_replace(apr_pool_t *p, const scim_db *db, const char *org, c
         failure = db_failure(p, db, rv, "update emails");
     int end = finish(p, db, trans, rv != 0 ? rv : lost_race);
     if (unique)
-        return scim_error_make(p, 409, SCIM_ERROR_UNIQUENESS,
-                               "userName '%s' is already taken in this organization",
-                               rec->user_name);
+        return name_taken(p, rec);
     if (failure)
         return failure;
     if (lost_race)
