@@ -172,8 +172,11 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
     sp->cfg.sign_authn_requests = sp->signs_requests; /* what the SP metadata advertises */
 
     const char *sp_metadata = saml_sp_metadata_xml(p, &sp->cfg);
-    sp->server = lasso_server_new_from_buffers(sp_metadata, cfg->sp_key_pem, NULL,
-                                               cfg->sp_cert_pem);
+    /* No certificate for Lasso: it would only go into KeyInfo, which the HTTP-Redirect
+     * binding does not carry, and Lasso first tries the PEM text as a file name, leaking an
+     * OpenSSL BIO in xmlsec on every signed request (tests/asan/repro_...). The SP metadata
+     * still advertises the certificate. */
+    sp->server = lasso_server_new_from_buffers(sp_metadata, cfg->sp_key_pem, NULL, NULL);
     if (sp->server == NULL)
         return "Lasso could not build the service provider from its metadata and key (check "
                "the SP private key and certificate)";
