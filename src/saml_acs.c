@@ -215,6 +215,38 @@ static saml_reason check_signature_algorithms(apr_pool_t *p, const xmlNode *node
     return SAML_OK;
 }
 
+#define XMLENC_NS "http://www.w3.org/2001/04/xmlenc#"
+static const char *const data_encryption_methods[] = {
+    XMLENC_NS "aes128-cbc", XMLENC_NS "aes192-cbc", XMLENC_NS "aes256-cbc",
+    XMLENC_NS "tripledes-cbc", "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+    "http://www.w3.org/2009/xmlenc11#aes192-gcm", "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+    NULL};
+
+/* An EncryptedAssertion Lasso can decrypt: one EncryptedData with a known data algorithm, and
+ * an EncryptedKey. Anything else is refused here, because Lasso 2.8 leaks a copy of the SP key
+ * on each of those early exits, before any signature is checked (found by fuzzing). */
+static saml_reason check_encrypted_assertion(apr_pool_t *p, const xmlNode *encrypted,
+                                             const char **detail)
+{
+    const xmlNode *data = saml_xml_child(encrypted, XMLENC_NS, "EncryptedData");
+    const xmlNode *method = saml_xml_child(data, XMLENC_NS, "EncryptionMethod");
+    const char *alg = method ? saml_xml_attr(p, method, "Algorithm") : NULL;
+    int known = 0;
+    for (const char *const *m = data_encryption_methods; alg && *m; m++)
+        known |= strcmp(alg, *m) == 0;
+    if (data == NULL || saml_xml_count_children(encrypted, XMLENC_NS, "EncryptedData") != 1
+        || !known) {
+        *detail = apr_psprintf(p, "EncryptedAssertion without one EncryptedData of a supported "
+                               "algorithm (%s)", alg ? alg : "none given");
+        return SAML_ERR_DECRYPT_FAILED;
+    }
+    if (saml_xml_find_descendant(encrypted, XMLENC_NS, "EncryptedKey") == NULL) {
+        *detail = "EncryptedAssertion without an EncryptedKey";
+        return SAML_ERR_DECRYPT_FAILED;
+    }
+    return SAML_OK;
+}
+
 /* Response-level checks on our own parse of the message, before Lasso. */
 static saml_reason check_response(apr_pool_t *p, const saml_sp *sp, const xmlNode *resp,
                                   const saml_acs_policy *pol, saml_login *login,
@@ -269,6 +301,12 @@ static saml_reason check_response(apr_pool_t *p, const saml_sp *sp, const xmlNod
         *detail = apr_psprintf(p, "StatusCode %s%s%s", value ? value : "(none)",
                                subvalue ? " / " : "", subvalue ? subvalue : "");
         return SAML_ERR_STATUS_NOT_SUCCESS;
+    }
+    const xmlNode *encrypted = saml_xml_child(resp, SAML2_NS, "EncryptedAssertion");
+    if (encrypted) {
+        saml_reason r = check_encrypted_assertion(p, encrypted, detail);
+        if (r != SAML_OK)
+            return r;
     }
     return check_signature_algorithms(p, resp, pol, detail);
 }

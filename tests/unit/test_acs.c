@@ -472,7 +472,29 @@ static void test_idp_asking_for_signed_requests_needs_an_sp_key(apr_pool_t *p)
     CHECK(sp && saml_sp_signs_requests(sp));
 }
 
+/* Lasso leaks on these before any signature check, so they must never reach it. */
+static void test_acs_refuses_undecryptable_encrypted_assertions_before_lasso(apr_pool_t *p)
+{
+    saml_login *login;
+    saml_sp *sp = okta_sp(p, OKTA_ACS, OKTA_SP_ENTITY);
+    static const char *const from_to[][2] = {
+        {"Algorithm=\"http://www.w3.org/2001/04/xmlenc#aes256-cbc\"",
+         "Algorithm=\"urn:unknown\""},
+        {"<xenc:EncryptedKey", "<xenc:NotAKey"},
+        {"</xenc:EncryptedKey>", "</xenc:NotAKey>"},
+    };
+    CHECK_INT(consume(p, sp, tamper(p, OKTA_SIGNED_RESPONSE, from_to[0][0], from_to[0][1]),
+                      "2020-03-03T19:24:30Z", &login), SAML_ERR_DECRYPT_FAILED);
+    char *no_key = tamper(p, OKTA_SIGNED_RESPONSE, from_to[1][0], from_to[1][1]);
+    no_key = tamper_b64(p, no_key, from_to[2][0], from_to[2][1]);
+    saml_acs_policy pol = policy_at("2020-03-03T19:24:30Z");
+    const char *detail = NULL;
+    CHECK_INT(saml_acs_consume(sp, no_key, &pol, p, &login, &detail), SAML_ERR_DECRYPT_FAILED);
+    CHECK(detail && strstr(detail, "without an EncryptedKey"));
+}
+
 static const unit_case cases[] = {
+    UNIT(test_acs_refuses_undecryptable_encrypted_assertions_before_lasso),
     UNIT(test_authn_request_is_signed_with_rsa_sha256_when_asked),
     UNIT(test_idp_asking_for_signed_requests_needs_an_sp_key),
     UNIT(test_acs_refuses_sha1_unless_the_org_allows_it),
