@@ -1,0 +1,16 @@
+-- wrk script: GET the URL with a different session cookie on each request, cycling through
+-- FILE (one "name=value" per line): many users' sessions, not one hot entry.
+--   wrk -t1 -c32 -d3s -s bench/cookies.lua URL -- FILE
+local list, i = {}, 0
+
+function init(args)
+  for line in io.lines(args[1]) do
+    if #line > 0 then list[#list + 1] = line end
+  end
+end
+
+function request()
+  i = i % #list + 1
+  wrk.headers["Cookie"] = list[i]
+  return wrk.format()
+end
