@@ -16,6 +16,16 @@ BASE_MODULES = ["mpm_event", "authn_core", "authz_core", "authz_user", "proxy", 
                 "socache_shmcb", "headers", "setenvif", "env"]
 
 
+def env_from_environ(environ=None):
+    """Extra environment for the apache2 processes only, taken from CS_HTTPD_ENV_<NAME>=value
+    variables: each becomes NAME=value for httpd (e.g. CS_HTTPD_ENV_LD_PRELOAD=libasan.so.8
+    for the sanitizer build, see tests/asan/). The tests, the IdP's php-cgi and the echo
+    backend never see them. Empty when none are set."""
+    environ = os.environ if environ is None else environ
+    prefix = "CS_HTTPD_ENV_"
+    return {k[len(prefix):]: v for k, v in environ.items() if k.startswith(prefix) and k != prefix}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,8 +49,10 @@ class Httpd:
     """Start with a site configuration (the part inside the server); read its logs."""
 
     def __init__(self, workdir, module_so, site_conf, port=None, extra_modules=(),
-                 global_conf=""):
+                 global_conf="", env=None):
         self.workdir = os.path.abspath(workdir)
+        # Extra environment for apache2 (not for anything else); None: from CS_HTTPD_ENV_*.
+        self.env = env_from_environ() if env is None else dict(env)
         self.module_so = module_so
         self.port = port or free_port()
         self.site_conf = site_conf
@@ -95,22 +107,45 @@ MaxRequestWorkers 32
             f.write(self.conf_text())
         return path
 
+    def proc_env(self):
+        """The environment apache2 runs with: ours plus self.env (None: just inherit ours)."""
+        return {**os.environ, **self.env} if self.env else None
+
     def configtest(self):
         """Runs `apache2 -t`; returns (exit code, output)."""
         conf = self.write_conf()
-        p = subprocess.run([APACHE_BIN, "-t", "-f", conf], capture_output=True, text=True)
+        p = subprocess.run([APACHE_BIN, "-t", "-f", conf], capture_output=True, text=True,
+                           env=self.proc_env())
         return p.returncode, p.stdout + p.stderr
 
     def start(self, timeout=15.0):
+        # A sanitizer build starts slower: CS_HTTPD_START_TIMEOUT (seconds) raises every
+        # start's timeout to at least that.
+        timeout = max(timeout, float(os.environ.get("CS_HTTPD_START_TIMEOUT") or 0))
         conf = self.write_conf()
         open(self.error_log, "a").close()
+        mark = self.log_mark()
+        deadline = time.time() + timeout
         self.proc = subprocess.Popen([APACHE_BIN, "-f", conf, "-DFOREGROUND"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if not wait_for_port(self.port, timeout, self.proc):
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=self.proc_env())
+        # httpd listens before the modules' post_config runs (and may still refuse the
+        # configuration there): ready once it also logged its startup line (AH00094).
+        if not (wait_for_port(self.port, timeout, self.proc)
+                and self._wait_for_startup_line(mark, deadline)):
             out = self.proc.stdout.read().decode() if self.proc.poll() is not None else ""
             self.stop()
             raise RuntimeError("httpd did not start:\n%s\n%s" % (out, self.read_error_log()))
         return self
+
+    def _wait_for_startup_line(self, mark, deadline):
+        """False if httpd exits before logging AH00094 (configuration refused); True once it
+        logged it, or at the deadline while still running."""
+        while self.proc.poll() is None:
+            if "AH00094" in self.log_since(mark) or time.time() > deadline:
+                return True
+            time.sleep(0.05)
+        return False
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
