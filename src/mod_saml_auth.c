@@ -6,7 +6,7 @@
 #include "session_id.h"
 #include "saml_returnto.h"
 
-#define SESSION_KEY_PREFIX "cs-session:"
+#define SESSION_KEY_PREFIX "session:"
 #define LOGIN_KEY_PREFIX "cs-login:"
 #define LOGIN_STATE_LIFETIME apr_time_from_sec(600)
 
@@ -37,7 +37,7 @@ static int recheck_scim(request_rec *r, const cs_dir_cfg *c, const char *id,
 {
     scim_db_user_state state;
     const char *given, *family;
-    const char *key = session_id_cache_key(r->pool, SESSION_KEY_PREFIX, id);
+    const char *key = apr_pstrcat(r->pool, SESSION_KEY_PREFIX, id, NULL);
     if (cs_scim_user_state(r, c->org, rec->user, &state, &given, &family) != 0) {
         if (cs_scim_unavailable_allows(c))
             return OK;
@@ -73,7 +73,7 @@ static int load_session(request_rec *r, const cs_dir_cfg *c)
         return DECLINED;
     char *value;
     apr_size_t len;
-    apr_status_t rv = cs_cache_get(r, session_id_cache_key(r->pool, SESSION_KEY_PREFIX, id),
+    apr_status_t rv = cs_cache_get(r, apr_pstrcat(r->pool, SESSION_KEY_PREFIX, id, NULL),
                                    &value, &len);
     if (rv == APR_NOTFOUND) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10530)
@@ -127,7 +127,7 @@ const char *cs_session_create(request_rec *r, const cs_dir_cfg *c, session_recor
     const char *value = session_record_encode(r->pool, rec);
     if (value == NULL)
         return "the session record could not be encoded";
-    apr_status_t rv = cs_cache_store(r, session_id_cache_key(r->pool, SESSION_KEY_PREFIX, id),
+    apr_status_t rv = cs_cache_store(r, apr_pstrcat(r->pool, SESSION_KEY_PREFIX, id, NULL),
                                      value, rec->expires);
     if (rv != APR_SUCCESS) {
         char buf[120];
@@ -146,8 +146,8 @@ void cs_session_end(request_rec *r, const cs_dir_cfg *c)
     const char *id = session_cookie_find(r->pool, apr_table_get(r->headers_in, "Cookie"),
                                          c->org->cookie_name);
     if (id) {
-        apr_status_t rv = cs_cache_remove(r, session_id_cache_key(r->pool, SESSION_KEY_PREFIX,
-                                                                  id));
+        apr_status_t rv = cs_cache_remove(r, apr_pstrcat(r->pool, SESSION_KEY_PREFIX, id,
+                                                                 NULL));
         if (rv != APR_SUCCESS)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(10534)
                           "org %s: could not remove the session from the cache", c->org->slug);

@@ -12,7 +12,6 @@
 
 #define MUTEX_TYPE "cloudsmith-saml-cache"
 #define MAX_VALUE_BYTES (64 * 1024)
-#define CACHE_KEY_PREFIX "cs:"
 
 static struct {
     const ap_socache_provider_t *provider;
@@ -101,7 +100,7 @@ int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, co
     apr_status_t rv = ap_global_mutex_create(&cache.mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
     if (rv != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
-    struct ap_socache_hints hints = {.avg_id_len = 72, .avg_obj_size = 1024,
+    struct ap_socache_hints hints = {.avg_id_len = SESSION_CACHE_KEY_BYTES, .avg_obj_size = 1024,
                                      .expiry_interval = apr_time_from_sec(30)};
     rv = cache.provider->init(cache.instance, "cloudsmith-saml", &hints, s, pconf);
     if (rv != APR_SUCCESS) {
@@ -135,36 +134,44 @@ static void unlock(int needed)
         apr_global_mutex_unlock(cache.mutex);
 }
 
-static const char *cache_key(request_rec *r, const char *logical_key)
+typedef struct {
+    unsigned char bytes[SESSION_CACHE_KEY_BYTES];
+} cache_key;
+
+static apr_status_t make_key(const char *logical_key, cache_key *k)
 {
-    return session_id_cache_key(r->pool, CACHE_KEY_PREFIX, logical_key);
+    return session_cache_key(logical_key, k->bytes) == 0 ? APR_SUCCESS : APR_EGENERAL;
 }
 
 static apr_status_t store_unlocked(request_rec *r, const char *key, const char *value,
                                    apr_time_t expiry)
 {
-    const char *k = cache_key(r, key);
+    cache_key k;
     apr_size_t n = 0;
-    unsigned char *sealed = session_seal(r->pool, &cache.key, k, value, strlen(value), &n);
+    if (make_key(key, &k) != APR_SUCCESS)
+        return APR_EGENERAL;
+    unsigned char *sealed = session_seal(r->pool, &cache.key, k.bytes, sizeof k.bytes, value,
+                                         strlen(value), &n);
     if (sealed == NULL || n > MAX_VALUE_BYTES)
         return APR_EGENERAL;
-    return cache.provider->store(cache.instance, r->server, (const unsigned char *)k,
-                                 strlen(k), expiry, sealed, (unsigned int)n, r->pool);
+    return cache.provider->store(cache.instance, r->server, k.bytes, sizeof k.bytes, expiry,
+                                 sealed, (unsigned int)n, r->pool);
 }
 
 /* A value that does not open (tampered, written with another key, moved from another key) is
  * logged and treated as absent. */
 static apr_status_t get_unlocked(request_rec *r, const char *key, char **value, apr_size_t *len)
 {
-    const char *k = cache_key(r, key);
+    cache_key k;
+    if (make_key(key, &k) != APR_SUCCESS)
+        return APR_EGENERAL;
     unsigned char *buf = apr_palloc(r->pool, MAX_VALUE_BYTES);
     unsigned int n = MAX_VALUE_BYTES;
-    apr_status_t rv = cache.provider->retrieve(cache.instance, r->server,
-                                               (const unsigned char *)k, strlen(k), buf, &n,
-                                               r->pool);
+    apr_status_t rv = cache.provider->retrieve(cache.instance, r->server, k.bytes,
+                                               sizeof k.bytes, buf, &n, r->pool);
     if (rv != APR_SUCCESS)
         return rv;
-    *value = session_open(r->pool, &cache.key, k, buf, n, len);
+    *value = session_open(r->pool, &cache.key, k.bytes, sizeof k.bytes, buf, n, len);
     if (*value == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10515)
                       "session cache: an entry failed its integrity check (tampered, or "
@@ -203,9 +210,11 @@ apr_status_t cs_cache_remove(request_rec *r, const char *key)
     apr_status_t rv = lock(locked);
     if (rv != APR_SUCCESS)
         return rv;
-    const char *k = cache_key(r, key);
-    rv = cache.provider->remove(cache.instance, r->server, (const unsigned char *)k, strlen(k),
-                                r->pool);
+    cache_key k;
+    rv = make_key(key, &k);
+    if (rv == APR_SUCCESS)
+        rv = cache.provider->remove(cache.instance, r->server, k.bytes, sizeof k.bytes,
+                                    r->pool);
     unlock(locked);
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
@@ -217,9 +226,9 @@ apr_status_t cs_cache_take(request_rec *r, const char *key, char **value, apr_si
         return rv;
     rv = get_unlocked(r, key, value, len);
     if (rv == APR_SUCCESS) {
-        const char *k = cache_key(r, key);
-        cache.provider->remove(cache.instance, r->server, (const unsigned char *)k, strlen(k),
-                               r->pool);
+        cache_key k;
+        if (make_key(key, &k) == APR_SUCCESS)
+            cache.provider->remove(cache.instance, r->server, k.bytes, sizeof k.bytes, r->pool);
     }
     unlock(1);
     return rv;

@@ -1,5 +1,6 @@
 #include <string.h>
 #include <apr_strings.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "session_id.h"
 
@@ -31,15 +32,25 @@ int session_id_is_well_formed(const char *id)
     return id[SESSION_ID_HEX_LEN] == '\0';
 }
 
-char *session_id_cache_key(apr_pool_t *p, const char *prefix, const char *id)
+/* Fetched once: OpenSSL 3 otherwise looks SHA-256 up in its provider tables on every call. */
+static EVP_MD *sha256_md;
+static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void fetch_sha256(void)
 {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
-    if (id == NULL || !EVP_Digest(id, strlen(id), digest, &digest_len, EVP_sha256(), NULL))
-        return NULL;
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    hex_encode(hex, digest, digest_len);
-    return apr_pstrcat(p, prefix ? prefix : "", hex, NULL);
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+int session_cache_key(const char *logical_key, unsigned char out[SESSION_CACHE_KEY_BYTES])
+{
+    unsigned int n = 0;
+    if (logical_key == NULL || !CRYPTO_THREAD_run_once(&sha256_once, fetch_sha256))
+        return -1;
+    const EVP_MD *md = sha256_md ? sha256_md : EVP_sha256();
+    return EVP_Digest(logical_key, strlen(logical_key), out, &n, md, NULL)
+                   && n == SESSION_CACHE_KEY_BYTES
+               ? 0
+               : -1;
 }
 
 static int is_cookie_space(char c)

@@ -14,9 +14,12 @@ char *session_id_format(apr_pool_t *p, const unsigned char random[SESSION_ID_BYT
 /* True when id is exactly SESSION_ID_HEX_LEN lower-case hex characters. */
 int session_id_is_well_formed(const char *id);
 
-/* Cache key for a session: prefix + hex SHA-256 of the ID, so the cache never holds the
- * bearer secret itself. */
-char *session_id_cache_key(apr_pool_t *p, const char *prefix, const char *id);
+#define SESSION_CACHE_KEY_BYTES 32
+
+/* The socache key of a logical key (e.g. "session:" + ID): its SHA-256, raw. The cache never
+ * holds a bearer secret or an attacker's bytes, and the first byte, which shmcb uses to pick
+ * one of its sub-caches, is evenly spread. 0 on success. */
+int session_cache_key(const char *logical_key, unsigned char out[SESSION_CACHE_KEY_BYTES]);
 
 /* The value of cookie `name` in a Cookie request header (RFC 6265 syntax, several
  * cookies separated by ';'); NULL when absent. When the name occurs more than once the

@@ -27,13 +27,30 @@ const char *session_seal_key_derive(const char *material, apr_size_t len,
     return ok ? NULL : "OpenSSL could not hash the session key material";
 }
 
+/* Fetched once: OpenSSL 3 otherwise looks the algorithm up in its provider tables (under a
+ * lock) on every seal and open. */
+static EVP_CIPHER *gcm_cipher;
+static CRYPTO_ONCE gcm_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void fetch_gcm(void)
+{
+    gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+static const EVP_CIPHER *aes_256_gcm(void)
+{
+    return CRYPTO_THREAD_run_once(&gcm_once, fetch_gcm) && gcm_cipher ? gcm_cipher
+                                                                       : EVP_aes_256_gcm();
+}
+
 int session_seal_key_random(session_seal_key *out)
 {
     return RAND_bytes(out->bytes, sizeof out->bytes) == 1 ? 0 : -1;
 }
 
-unsigned char *session_seal(apr_pool_t *p, const session_seal_key *key, const char *aad,
-                            const void *plaintext, apr_size_t len, apr_size_t *out_len)
+unsigned char *session_seal(apr_pool_t *p, const session_seal_key *key, const void *aad,
+                            apr_size_t aad_len, const void *plaintext, apr_size_t len,
+                            apr_size_t *out_len)
 {
     if (len > 1024 * 1024)
         return NULL;
@@ -44,8 +61,8 @@ unsigned char *session_seal(apr_pool_t *p, const session_seal_key *key, const ch
         return NULL;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int n = 0, tail = 0;
-    int ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key->bytes, nonce)
-             && EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)strlen(aad))
+    int ok = ctx && EVP_EncryptInit_ex(ctx, aes_256_gcm(), NULL, key->bytes, nonce)
+             && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len)
              && EVP_EncryptUpdate(ctx, body, &n, plaintext, (int)len)
              && EVP_EncryptFinal_ex(ctx, body + n, &tail)
              && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, body + len);
@@ -56,8 +73,9 @@ unsigned char *session_seal(apr_pool_t *p, const session_seal_key *key, const ch
     return out;
 }
 
-char *session_open(apr_pool_t *p, const session_seal_key *key, const char *aad,
-                   const unsigned char *sealed, apr_size_t len, apr_size_t *out_len)
+char *session_open(apr_pool_t *p, const session_seal_key *key, const void *aad,
+                   apr_size_t aad_len, const unsigned char *sealed, apr_size_t len,
+                   apr_size_t *out_len)
 {
     if (sealed == NULL || len < SESSION_SEAL_OVERHEAD || sealed[0] != SEAL_VERSION
         || len > 1024 * 1024 + SESSION_SEAL_OVERHEAD)
@@ -69,8 +87,8 @@ char *session_open(apr_pool_t *p, const session_seal_key *key, const char *aad,
     char *out = apr_palloc(p, body_len + 1);
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int n = 0, tail = 0;
-    int ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key->bytes, nonce)
-             && EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)strlen(aad))
+    int ok = ctx && EVP_DecryptInit_ex(ctx, aes_256_gcm(), NULL, key->bytes, nonce)
+             && EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len)
              && EVP_DecryptUpdate(ctx, (unsigned char *)out, &n, body, (int)body_len)
              && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, tag)
              && EVP_DecryptFinal_ex(ctx, (unsigned char *)out + n, &tail) == 1;

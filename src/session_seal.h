@@ -23,12 +23,14 @@ int session_seal_key_random(session_seal_key *out);
 
 /* Seals plaintext bound to aad (the cache key). Returns the sealed bytes (*out_len long), or
  * NULL if the crypto library fails. */
-unsigned char *session_seal(apr_pool_t *p, const session_seal_key *key, const char *aad,
-                            const void *plaintext, apr_size_t len, apr_size_t *out_len);
+unsigned char *session_seal(apr_pool_t *p, const session_seal_key *key, const void *aad,
+                            apr_size_t aad_len, const void *plaintext, apr_size_t len,
+                            apr_size_t *out_len);
 
 /* Opens sealed bytes; NUL-terminated plaintext (*out_len without the NUL), or NULL when they
  * are not a value sealed under this key for this aad (tampered, moved, other key, garbage). */
-char *session_open(apr_pool_t *p, const session_seal_key *key, const char *aad,
-                   const unsigned char *sealed, apr_size_t len, apr_size_t *out_len);
+char *session_open(apr_pool_t *p, const session_seal_key *key, const void *aad,
+                   apr_size_t aad_len, const unsigned char *sealed, apr_size_t len,
+                   apr_size_t *out_len);
 
 #endif

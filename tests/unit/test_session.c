@@ -278,16 +278,35 @@ static void test_session_id_is_well_formed_refuses_other_shapes(apr_pool_t *p)
     CHECK(!session_id_is_well_formed(NULL));
 }
 
-static void test_session_id_cache_key_is_prefix_and_sha256(apr_pool_t *p)
+static void test_session_cache_key_is_raw_sha256(apr_pool_t *p)
 {
-    CHECK_STR(session_id_cache_key(p, "cs-session:", "abc"),
-              "cs-session:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    char *a = session_id_cache_key(p, "cs-session:", ID_A);
-    char *b = session_id_cache_key(p, "cs-session:", ID_B);
-    CHECK_INT(strlen(a), strlen("cs-session:") + 64);
-    CHECK(strcmp(a, b) != 0);
-    CHECK(strstr(a, ID_A) == NULL);
-    CHECK_STR(session_id_cache_key(p, "cs-session:", ID_A), a);
+    static const unsigned char abc[SESSION_CACHE_KEY_BYTES] = {
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22,
+        0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00,
+        0x15, 0xad};
+    unsigned char a[SESSION_CACHE_KEY_BYTES], b[SESSION_CACHE_KEY_BYTES];
+    CHECK_INT(session_cache_key("abc", a), 0);
+    CHECK(memcmp(a, abc, sizeof a) == 0);
+    CHECK_INT(session_cache_key("session:" ID_A, a), 0);
+    CHECK_INT(session_cache_key("session:" ID_B, b), 0);
+    CHECK(memcmp(a, b, sizeof a) != 0);
+    CHECK_INT(session_cache_key(NULL, a), -1);
+}
+
+/* shmcb picks a sub-cache by the key's first byte: keys that shared a prefix all landed in one
+ * sub-cache, so a cache had room for a fraction of its size. */
+static void test_session_cache_key_first_byte_spreads_over_subcaches(apr_pool_t *p)
+{
+    int seen[256] = {0}, distinct = 0;
+    for (int i = 0; i < 4096; i++) {
+        unsigned char k[SESSION_CACHE_KEY_BYTES];
+        CHECK_INT(session_cache_key(apr_psprintf(p, "session:%064d", i), k), 0);
+        if (seen[k[0]]++ == 0)
+            distinct++;
+    }
+    CHECK(distinct == 256);
+    for (int b = 0; b < 256; b++)
+        CHECK(seen[b] < 4 * 4096 / 256);
 }
 
 static void test_session_cookie_find_picks_the_named_cookie(apr_pool_t *p)
@@ -385,7 +404,8 @@ static const unit_case cases[] = {
     UNIT(test_login_state_decode_refuses_missing_and_mistyped_fields),
     UNIT(test_session_id_format_is_lower_case_hex),
     UNIT(test_session_id_is_well_formed_refuses_other_shapes),
-    UNIT(test_session_id_cache_key_is_prefix_and_sha256),
+    UNIT(test_session_cache_key_is_raw_sha256),
+    UNIT(test_session_cache_key_first_byte_spreads_over_subcaches),
     UNIT(test_session_cookie_find_picks_the_named_cookie),
     UNIT(test_session_cookie_find_missing_gives_null),
     UNIT(test_session_cookie_strip_removes_only_session_cookies),

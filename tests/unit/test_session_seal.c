@@ -20,11 +20,11 @@ static void test_seal_round_trips(apr_pool_t *p)
 {
     session_seal_key k = key_from(MATERIAL_A);
     apr_size_t n = 0, m = 0;
-    unsigned char *sealed = session_seal(p, &k, "cs:key1", "{\"user\":\"a\"}", 12, &n);
+    unsigned char *sealed = session_seal(p, &k, "cs:key1", 7, "{\"user\":\"a\"}", 12, &n);
     CHECK(sealed != NULL);
     CHECK_INT(n, 12 + SESSION_SEAL_OVERHEAD);
     CHECK(memmem(sealed, n, "user", 4) == NULL); /* encrypted, not just signed */
-    CHECK_STR(session_open(p, &k, "cs:key1", sealed, n, &m), "{\"user\":\"a\"}");
+    CHECK_STR(session_open(p, &k, "cs:key1", 7, sealed, n, &m), "{\"user\":\"a\"}");
     CHECK_INT(m, 12);
 }
 
@@ -32,8 +32,8 @@ static void test_seal_uses_a_fresh_nonce_each_time(apr_pool_t *p)
 {
     session_seal_key k = key_from(MATERIAL_A);
     apr_size_t n1, n2;
-    unsigned char *a = session_seal(p, &k, "k", "same", 4, &n1);
-    unsigned char *b = session_seal(p, &k, "k", "same", 4, &n2);
+    unsigned char *a = session_seal(p, &k, "k", 1, "same", 4, &n1);
+    unsigned char *b = session_seal(p, &k, "k", 1, "same", 4, &n2);
     CHECK(a && b && n1 == n2 && memcmp(a, b, n1) != 0);
 }
 
@@ -41,19 +41,19 @@ static void test_open_refuses_tampered_moved_and_foreign_values(apr_pool_t *p)
 {
     session_seal_key k = key_from(MATERIAL_A), other = key_from(MATERIAL_B);
     apr_size_t n, m;
-    unsigned char *sealed = session_seal(p, &k, "cs:key1", "secret-session", 14, &n);
-    CHECK(session_open(p, &k, "cs:key2", sealed, n, &m) == NULL);      /* moved */
-    CHECK(session_open(p, &other, "cs:key1", sealed, n, &m) == NULL);  /* other server key */
+    unsigned char *sealed = session_seal(p, &k, "cs:key1", 7, "secret-session", 14, &n);
+    CHECK(session_open(p, &k, "cs:key2", 7, sealed, n, &m) == NULL);      /* moved */
+    CHECK(session_open(p, &other, "cs:key1", 7, sealed, n, &m) == NULL);  /* other server key */
     for (apr_size_t i = 0; i < n; i++) {                               /* any bit */
         sealed[i] ^= 0x40;
-        CHECK(session_open(p, &k, "cs:key1", sealed, n, &m) == NULL);
+        CHECK(session_open(p, &k, "cs:key1", 7, sealed, n, &m) == NULL);
         sealed[i] ^= 0x40;
     }
-    CHECK(session_open(p, &k, "cs:key1", sealed, n - 1, &m) == NULL);  /* cut */
-    CHECK(session_open(p, &k, "cs:key1", (const unsigned char *)"{\"org\":\"acme\"}", 14, &m)
+    CHECK(session_open(p, &k, "cs:key1", 7, sealed, n - 1, &m) == NULL);  /* cut */
+    CHECK(session_open(p, &k, "cs:key1", 7, (const unsigned char *)"{\"org\":\"acme\"}", 14, &m)
           == NULL);                                                    /* plain JSON */
-    CHECK(session_open(p, &k, "cs:key1", NULL, 0, &m) == NULL);
-    CHECK_STR(session_open(p, &k, "cs:key1", sealed, n, &m), "secret-session");
+    CHECK(session_open(p, &k, "cs:key1", 7, NULL, 0, &m) == NULL);
+    CHECK_STR(session_open(p, &k, "cs:key1", 7, sealed, n, &m), "secret-session");
 }
 
 static void test_key_material_must_be_long_enough(apr_pool_t *p)

@@ -1,0 +1,48 @@
+"""The default session store (shmcb): its whole size holds sessions."""
+import requests
+
+import mint
+from httpd import Httpd
+
+PUBLIC = "http://store.test"
+ACS = PUBLIC + "/acme/saml/acs/"
+
+
+def start_server(work, module_so, cache_bytes):
+    idp = mint.MintIdP(str(work / "idp"), entity_id="http://mint-store.test/metadata")
+    site = f"""
+<Location /acme/>
+    AuthType CloudsmithSAML
+    CloudsmithSAMLOrg acme
+    CloudsmithSAMLIdPMetadataFile {idp.metadata_path}
+    CloudsmithSAMLBaseURL {PUBLIC}
+    Require valid-user
+</Location>
+"""
+    glob = f'CloudsmithSAMLSessionCache "shmcb:{work}/store({cache_bytes})"'
+    return idp, Httpd(str(work / "httpd"), module_so, site, global_conf=glob).start()
+
+
+def login(server, idp, user):
+    r = requests.post(server.base_url + "/acme/saml/acs/", allow_redirects=False,
+                      data={"SAMLResponse": idp.response_b64(ACS, ACS, name_id=user)})
+    assert r.status_code == 303, r.text[-300:]
+    return r.cookies.get("cloudsmith_saml_acme")
+
+
+def signed_in(server, sid):
+    return requests.get(server.base_url + "/acme/", allow_redirects=False,
+                        cookies={"cloudsmith_saml_acme": sid}).status_code == 404
+
+
+def test_sessions_fill_every_shmcb_subcache_not_one(tmp_path, module_so):
+    # 2 MiB is 16 sub-caches of about 124 entries. Keys that shared their first byte all went
+    # to one of them, and the 150th login (300 entries with the replay markers) evicted the
+    # first session.
+    idp, server = start_server(tmp_path, module_so, 2 * 1024 * 1024)
+    try:
+        sids = [login(server, idp, "user%d@example.com" % i) for i in range(150)]
+        live = [sid for sid in sids if signed_in(server, sid)]
+        assert len(live) == len(sids)
+    finally:
+        server.stop()
