@@ -3,6 +3,7 @@
  * (session_seal.h), so a shared cache's users can neither read nor forge entries. */
 #include <apr_file_io.h>
 #include <apr_strings.h>
+#include <apr_atomic.h>
 #include <apr_global_mutex.h>
 #include <util_mutex.h>
 #include <ap_provider.h>
@@ -12,6 +13,16 @@
 
 #define MUTEX_TYPE "cloudsmith-saml-cache"
 #define MAX_VALUE_BYTES (64 * 1024)
+/* Eviction canaries: one small entry per possible first key byte, so one lives in each shmcb
+ * sub-cache (it picks them by that byte). A canary that this process saw is gone before its
+ * expiry only when its sub-cache was full and shmcb scrolled its oldest entries out. Each is
+ * moved to the back of its queue at most once a second, so it never sits at the front, where
+ * it would keep expired entries behind it from being reclaimed. */
+#define CANARY_COUNT 256
+#define CANARY_TAG "cloudsmith-saml-evict-canary-v1" /* 31 bytes: a key is 32 */
+#define CANARY_TTL apr_time_from_sec(24 * 3600)
+#define CANARY_REFRESH apr_time_from_sec(1)
+#define EVICTION_WARN_INTERVAL apr_time_from_sec(300)
 
 static struct {
     const ap_socache_provider_t *provider;
@@ -19,6 +30,10 @@ static struct {
     apr_global_mutex_t *mutex; /* serialises check-then-write steps, and any non-MT provider */
     server_rec *server;
     session_seal_key key;
+    const char *spec;
+    volatile apr_uint64_t canary_seen[CANARY_COUNT]; /* this process: when each was seen */
+    volatile apr_uint64_t eviction_warned;
+    volatile apr_uint32_t evictions;                  /* seen since the last warning */
 } cache;
 
 int cs_cache_pre_config(apr_pool_t *pconf)
@@ -83,6 +98,7 @@ int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, co
     if (load_key(ptemp, s, name, key_file) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     cache.server = s;
+    cache.spec = apr_pstrdup(pconf, spec);
     cache.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                         AP_SOCACHE_PROVIDER_VERSION);
     if (cache.provider == NULL) {
@@ -143,6 +159,56 @@ static apr_status_t make_key(const char *logical_key, cache_key *k)
     return session_cache_key(logical_key, k->bytes) == 0 ? APR_SUCCESS : APR_EGENERAL;
 }
 
+static void canary_key(unsigned char first_byte, cache_key *k)
+{
+    k->bytes[0] = first_byte;
+    memcpy(k->bytes + 1, CANARY_TAG, sizeof k->bytes - 1);
+}
+
+static void plant_canary(request_rec *r, unsigned char first_byte, apr_time_t now)
+{
+    cache_key k;
+    canary_key(first_byte, &k);
+    unsigned char value = 1;
+    if (cache.provider->store(cache.instance, r->server, k.bytes, sizeof k.bytes,
+                              now + CANARY_TTL, &value, 1, r->pool) == APR_SUCCESS)
+        apr_atomic_set64(&cache.canary_seen[first_byte], (apr_uint64_t)now);
+}
+
+/* Called before each store, with the key about to be written: looks at the canary of the
+ * sub-cache that store may make room in. Logs at most one warning per process every
+ * EVICTION_WARN_INTERVAL. */
+static void check_canary(request_rec *r, const cache_key *about_to_store)
+{
+    unsigned char b = about_to_store->bytes[0];
+    apr_time_t now = apr_time_now();
+    apr_time_t seen = (apr_time_t)apr_atomic_read64(&cache.canary_seen[b]);
+    if (seen && now - seen < CANARY_REFRESH)
+        return;
+    cache_key k;
+    canary_key(b, &k);
+    unsigned char value[8];
+    unsigned int n = sizeof value;
+    apr_status_t rv = cache.provider->retrieve(cache.instance, r->server, k.bytes,
+                                               sizeof k.bytes, value, &n, r->pool);
+    if (rv == APR_NOTFOUND && seen && now - seen < CANARY_TTL) {
+        apr_uint32_t evictions = apr_atomic_inc32(&cache.evictions) + 1;
+        apr_uint64_t warned = apr_atomic_read64(&cache.eviction_warned);
+        if (now - (apr_time_t)warned >= EVICTION_WARN_INTERVAL
+            && apr_atomic_cas64(&cache.eviction_warned, (apr_uint64_t)now, warned) == warned) {
+            apr_atomic_set32(&cache.evictions, 0);
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10516)
+                          "session cache %s is full: it evicted entries before they expired "
+                          "(%u time(s) seen since the last warning), so the oldest sessions "
+                          "end early and their users must sign in again. Give it more room "
+                          "(shmcb:PATH(BYTES)). Next warning in %d s at the earliest.",
+                          cache.spec, evictions, (int)apr_time_sec(EVICTION_WARN_INTERVAL));
+        }
+    }
+    if (rv == APR_SUCCESS || rv == APR_NOTFOUND)
+        plant_canary(r, b, now);
+}
+
 static apr_status_t store_unlocked(request_rec *r, const char *key, const char *value,
                                    apr_time_t expiry)
 {
@@ -154,6 +220,7 @@ static apr_status_t store_unlocked(request_rec *r, const char *key, const char *
                                          strlen(value), &n);
     if (sealed == NULL || n > MAX_VALUE_BYTES)
         return APR_EGENERAL;
+    check_canary(r, &k);
     return cache.provider->store(cache.instance, r->server, k.bytes, sizeof k.bytes, expiry,
                                  sealed, (unsigned int)n, r->pool);
 }
