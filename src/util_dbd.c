@@ -14,6 +14,17 @@ int dbd_run(apr_pool_t *p, const scim_db *db, const char *sql, int nargs, const 
     return rv;
 }
 
+/* A column's text, NULL for SQL NULL (PostgreSQL's apr_dbd_get_entry gives "" for it; the
+ * datum call tells NULL apart in both drivers). */
+static const char *column_text(const scim_db *db, apr_dbd_row_t *row, int col)
+{
+    char *text = NULL;
+    apr_status_t rv = apr_dbd_datum_get(db->driver, row, col, APR_DBD_TYPE_STRING, &text);
+    if (rv == APR_ENOENT)
+        return NULL;
+    return rv == APR_SUCCESS ? text : apr_dbd_get_entry(db->driver, row, col);
+}
+
 /* Random access ("1") makes the PostgreSQL driver fetch the whole result at once: in
  * sequential mode it streams, and a lost connection then looks like an empty result instead
  * of an error. */
@@ -32,7 +43,7 @@ int dbd_select(apr_pool_t *p, const scim_db *db, const char *sql, int nargs, con
     while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
         const char **values = apr_pcalloc(p, ncols * sizeof(*values));
         for (int i = 0; i < ncols; i++) {
-            const char *v = apr_dbd_get_entry(db->driver, row, i);
+            const char *v = column_text(db, row, i);
             values[i] = v ? apr_pstrdup(p, v) : NULL;
         }
         APR_ARRAY_PUSH(*rows, const char **) = values;

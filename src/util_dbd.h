@@ -14,7 +14,8 @@ int dbd_run(apr_pool_t *p, const scim_db *db, const char *sql, int nargs, const 
             int *nrows);
 
 /* Runs a SELECT and reads every row (SQLite keeps a statement open until it is drained).
- * *rows: array of (const char **) with ncols entries each, NULL for SQL NULL. */
+ * *rows: array of (const char **) with ncols entries each, NULL for SQL NULL (also on
+ * PostgreSQL, whose driver otherwise reads NULL as ""). */
 int dbd_select(apr_pool_t *p, const scim_db *db, const char *sql, int nargs, const char **args,
                int ncols, apr_array_header_t **rows);
 
