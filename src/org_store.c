@@ -176,6 +176,22 @@ org_store_status org_store_list(apr_pool_t *p, const scim_db *db, apr_array_head
     return ORG_STORE_OK;
 }
 
+org_store_status org_store_metadata_sources(apr_pool_t *p, const scim_db *db,
+                                            apr_array_header_t **sources, const char **error)
+{
+    apr_array_header_t *rows = NULL;
+    int rv = dbd_select(p, db, "SELECT slug, idp_metadata_url FROM orgs WHERE "
+                        "idp_metadata_url IS NOT NULL ORDER BY slug", 0, NULL, 2, &rows);
+    if (rv != 0)
+        return db_failure(p, db, rv, "select metadata URLs", error);
+    *sources = apr_array_make(p, rows->nelts + 1, sizeof(org_metadata_source));
+    for (int i = 0; i < rows->nelts; i++) {
+        const char **v = APR_ARRAY_IDX(rows, i, const char **);
+        APR_ARRAY_PUSH(*sources, org_metadata_source) = (org_metadata_source){v[0], v[1]};
+    }
+    return ORG_STORE_OK;
+}
+
 /* The next version, registry-wide, in the caller's transaction (PostgreSQL: the counter's row
  * lock makes concurrent writers take turns). */
 static int next_version(apr_pool_t *p, const scim_db *db)

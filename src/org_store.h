@@ -69,6 +69,16 @@ org_store_status org_store_version(apr_pool_t *p, const scim_db *db, const char 
 org_store_status org_store_list(apr_pool_t *p, const scim_db *db, apr_array_header_t **slugs,
                                 const char **error);
 
+typedef struct {
+    const char *slug;
+    const char *url;
+} org_metadata_source;
+
+/* The orgs whose IdP metadata comes from a URL (array of org_metadata_source, by slug): what
+ * a periodic refresh fetches again. */
+org_store_status org_store_metadata_sources(apr_pool_t *p, const scim_db *db,
+                                            apr_array_header_t **sources, const char **error);
+
 /* A new org: SAML disabled (it has no IdP metadata yet) and enforced, Group Sync and SCIM
  * disabled. REFUSED when the slug is invalid or taken. */
 org_store_status org_store_create(apr_pool_t *p, const scim_db *db, const char *slug,

@@ -354,6 +354,21 @@ static void test_metadata_url_fetch_time_and_failure(apr_pool_t *p)
     CHECK_STR(rec.metadata_error, NULL);
     CHECK_STR(rec.metadata_fetched_at, "2026-01-01T00:00:20Z");
 
+    CHECK_INT(org_store_create(p, &db, "globex", NOW, &err), ORG_STORE_OK);
+    CHECK_INT(org_store_create(p, &db, "initech", NOW, &err), ORG_STORE_OK);
+    CHECK_INT(org_store_set_metadata(p, &db, "initech", good, NULL, NOW, &err), ORG_STORE_OK);
+    CHECK_INT(org_store_set_metadata(p, &db, "globex", good, "https://globex.example/md", NOW,
+                                     &err), ORG_STORE_OK);
+    apr_array_header_t *sources = NULL;
+    CHECK_INT(org_store_metadata_sources(p, &db, &sources, &err), ORG_STORE_OK);
+    CHECK_INT(sources->nelts, 2); /* initech's metadata came from a file */
+    if (sources->nelts == 2) {
+        CHECK_STR(APR_ARRAY_IDX(sources, 0, org_metadata_source).slug, "acme");
+        CHECK_STR(APR_ARRAY_IDX(sources, 0, org_metadata_source).url,
+                  "https://idp.example.com/md");
+        CHECK_STR(APR_ARRAY_IDX(sources, 1, org_metadata_source).slug, "globex");
+    }
+
     /* metadata given directly (a file) drops the URL and the fetch time */
     CHECK_INT(org_store_set_metadata(p, &db, "acme", good, NULL, NOW + 30 * SECOND, &err),
               ORG_STORE_OK);
