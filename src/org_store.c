@@ -10,8 +10,6 @@
     "metadata_fetched_at, metadata_error, groupsync_enabled, scim_enabled, scim_token_hash, " \
     "version, created, updated"
 #define ORG_NCOLUMNS 13
-#define URL_MAX_LEN 2048
-#define FAILURE_MAX_LEN 2048
 #define GROUPSYNC_FIELD_MAX_LEN 1024
 
 static const char *const reserved_slugs[] = {"saml", "scim", NULL};
@@ -388,9 +386,9 @@ static const char *check_text(apr_pool_t *p, const char *what, const char *text,
     return NULL;
 }
 
-static const char *check_metadata_url(apr_pool_t *p, const char *url)
+const char *org_metadata_url_check(apr_pool_t *p, const char *url)
 {
-    const char *why = check_text(p, "the metadata URL", url, URL_MAX_LEN);
+    const char *why = check_text(p, "the metadata URL", url, ORG_METADATA_URL_MAX_LEN);
     if (why)
         return why;
     if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0)
@@ -416,7 +414,7 @@ org_store_status org_store_set_metadata(apr_pool_t *p, const scim_db *db, const 
     const char *why = saml_idp_metadata_check(p, xml, &entity_id);
     if (why)
         return refuse(error, apr_pstrcat(p, "not valid IdP metadata: ", why, NULL));
-    if (url && (why = check_metadata_url(p, url)) != NULL)
+    if (url && (why = org_metadata_url_check(p, url)) != NULL)
         return refuse(error, why);
     apr_dbd_transaction_t *trans = NULL;
     org_store_status status = begin_change(p, db, slug, now, &trans, error);
@@ -435,7 +433,7 @@ org_store_status org_store_record_fetch_failure(apr_pool_t *p, const scim_db *db
 {
     if (check_writer_slug(p, slug, error) != ORG_STORE_OK)
         return ORG_STORE_REFUSED;
-    const char *why = check_text(p, "the fetch failure", failure, FAILURE_MAX_LEN);
+    const char *why = check_text(p, "the fetch failure", failure, ORG_FETCH_FAILURE_MAX_LEN);
     if (why)
         return refuse(error, why);
     return update_org(p, db, slug, now, "UPDATE orgs SET metadata_error = %s WHERE slug = %s",

@@ -25,6 +25,9 @@
 #define ORG_SLUG_MAX_LEN 63
 /* The largest IdP metadata the registry stores (and the admin command fetches). */
 #define ORG_METADATA_MAX_BYTES (1024 * 1024)
+/* The longest metadata URL, and fetch failure message, the registry stores. */
+#define ORG_METADATA_URL_MAX_LEN 2048
+#define ORG_FETCH_FAILURE_MAX_LEN 4096
 
 typedef struct {
     const char *slug;
@@ -108,8 +111,12 @@ org_store_status org_store_set_metadata(apr_pool_t *p, const scim_db *db, const 
                                         const char *xml, const char *url, apr_time_t now,
                                         const char **error);
 
-/* Records why fetching the org's metadata failed (metadata_error); the metadata, its URL and
- * fetch time stay as they were. */
+/* NULL when url may be stored as a metadata URL (http:// or https://, at most
+ * ORG_METADATA_URL_MAX_LEN bytes, no space or control character), else why not. */
+const char *org_metadata_url_check(apr_pool_t *p, const char *url);
+
+/* Records why fetching the org's metadata failed (metadata_error: one line of at most
+ * ORG_FETCH_FAILURE_MAX_LEN bytes); the metadata, its URL and fetch time stay as they were. */
 org_store_status org_store_record_fetch_failure(apr_pool_t *p, const scim_db *db,
                                                 const char *slug, const char *failure,
                                                 apr_time_t now, const char **error);
