@@ -4,22 +4,14 @@
 #include "saml_time.h"
 #include "scim_db.h"
 #include "scim_store.h"
+#include "util_dbd.h"
 
 #define USER_COLUMNS "id, created, last_modified, version, resource"
 
 static scim_error *db_failure(apr_pool_t *p, const scim_db *db, int rv, const char *what)
 {
-    const char *msg = db->handle ? apr_dbd_error(db->driver, db->handle, rv) : NULL;
     return scim_error_make(p, 503, SCIM_ERROR_TYPE_NONE, "the user store failed (%s: %s)",
-                           what, msg ? msg : "no connection");
-}
-
-/* SQLite and PostgreSQL word a unique-index violation differently; apr_dbd gives only text. */
-static int is_unique_violation(const scim_db *db, int rv)
-{
-    const char *msg = apr_dbd_error(db->driver, db->handle, rv);
-    return msg && (strstr(msg, "UNIQUE constraint failed") || strstr(msg, "unique constraint")
-                   || strstr(msg, "not unique"));
+                           what, dbd_error_text(db, rv));
 }
 
 static scim_error *name_taken(apr_pool_t *p, const scim_user_record *rec)
@@ -27,45 +19,6 @@ static scim_error *name_taken(apr_pool_t *p, const scim_user_record *rec)
     return scim_error_make(p, 409, SCIM_ERROR_UNIQUENESS,
                            "userName '%s' is already taken in this organization",
                            rec->user_name);
-}
-
-static int run(apr_pool_t *p, const scim_db *db, const char *sql, int nargs, const char **args,
-               int *nrows)
-{
-    apr_dbd_prepared_t *stmt = NULL;
-    int dummy = 0;
-    int rv = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, &stmt);
-    if (rv == 0)
-        rv = apr_dbd_pquery(db->driver, p, db->handle, nrows ? nrows : &dummy, stmt, nargs,
-                            args);
-    return rv;
-}
-
-/* Runs a SELECT and reads every row (SQLite keeps a statement open until it is drained).
- * *rows: array of (const char **) with ncols entries each. Random access ("1") makes the
- * PostgreSQL driver fetch the whole result at once: in sequential mode it streams, and a
- * lost connection then looks like an empty result instead of an error. */
-static int select_rows(apr_pool_t *p, const scim_db *db, const char *sql, int nargs,
-                       const char **args, int ncols, apr_array_header_t **rows)
-{
-    apr_dbd_prepared_t *stmt = NULL;
-    apr_dbd_results_t *res = NULL;
-    int rv = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, &stmt);
-    if (rv == 0)
-        rv = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs, args);
-    if (rv != 0)
-        return rv;
-    *rows = apr_array_make(p, 8, sizeof(const char **));
-    apr_dbd_row_t *row = NULL;
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        const char **values = apr_pcalloc(p, ncols * sizeof(*values));
-        for (int i = 0; i < ncols; i++) {
-            const char *v = apr_dbd_get_entry(db->driver, row, i);
-            values[i] = v ? apr_pstrdup(p, v) : NULL;
-        }
-        APR_ARRAY_PUSH(*rows, const char **) = values;
-    }
-    return 0;
 }
 
 static void read_user(const char **v, scim_stored_user *out)
@@ -131,27 +84,18 @@ static char *new_user_id(apr_pool_t *p)
 static int write_emails(apr_pool_t *p, const scim_db *db, const char *org, const char *id,
                         const scim_user_record *rec)
 {
-    int rv = run(p, db, "DELETE FROM scim_user_emails WHERE org = %s AND user_id = %s", 2,
-                 (const char *[]){org, id}, NULL);
+    int rv = dbd_run(p, db, "DELETE FROM scim_user_emails WHERE org = %s AND user_id = %s", 2,
+                     (const char *[]){org, id}, NULL);
     for (int i = 0; rv == 0 && rec->emails && i < rec->emails->nelts; i++) {
         const scim_email *e = &APR_ARRAY_IDX(rec->emails, i, scim_email);
         /* an email that says nothing about primary stores NULL, as the matcher sees it */
         const char *args[] = {org, id, apr_itoa(p, i), e->value, e->value_lower, e->type,
                               !e->primary_given ? NULL : e->primary ? "1" : "0"};
-        rv = run(p, db, "INSERT INTO scim_user_emails (org, user_id, position, value, "
-                 "value_lower, type, is_primary) VALUES (%s, %s, %s, %s, %s, %s, %s)", 7, args,
-                 NULL);
+        rv = dbd_run(p, db, "INSERT INTO scim_user_emails (org, user_id, position, value, "
+                     "value_lower, type, is_primary) VALUES (%s, %s, %s, %s, %s, %s, %s)", 7, args,
+                     NULL);
     }
     return rv;
-}
-
-/* Ends a transaction, rolling back when rv says a step failed; returns the first failure. */
-static int finish(apr_pool_t *p, const scim_db *db, apr_dbd_transaction_t *trans, int rv)
-{
-    if (rv != 0)
-        apr_dbd_transaction_mode_set(db->driver, trans, APR_DBD_TRANSACTION_ROLLBACK);
-    int end = apr_dbd_transaction_end(db->driver, p, trans);
-    return rv != 0 ? rv : end;
 }
 
 scim_error *scim_db_create(apr_pool_t *p, const scim_db *db, const char *org,
@@ -169,23 +113,23 @@ scim_error *scim_db_create(apr_pool_t *p, const scim_db *db, const char *org,
                           rec->given_name, rec->family_name, rec->formatted_name,
                           rec->display_name, rec->active ? "1" : "0", when, when,
                           rec->resource};
-    rv = run(p, db, "INSERT INTO scim_users (org, id, user_name, user_name_lower, external_id, "
-             "given_name, family_name, formatted_name, display_name, active, created, "
-             "last_modified, version, resource) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, "
-             "%s, %s, %s, 1, %s)", 13, args, NULL);
-    int unique = rv != 0 && is_unique_violation(db, rv);
+    rv = dbd_run(p, db, "INSERT INTO scim_users (org, id, user_name, user_name_lower, "
+                 "external_id, given_name, family_name, formatted_name, display_name, active, "
+                 "created, last_modified, version, resource) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+                 "%s, %s, %s, %s, %s, 1, %s)", 13, args, NULL);
+    int unique = rv != 0 && dbd_is_unique_violation(db, rv);
     scim_error *failure = rv != 0 && !unique ? db_failure(p, db, rv, "insert") : NULL;
     if (rv == 0)
         rv = write_emails(p, db, org, id, rec);
     if (rv != 0 && failure == NULL && !unique)
         failure = db_failure(p, db, rv, "insert emails");
-    int end = finish(p, db, trans, rv);
+    int end = dbd_finish(p, db, trans, rv);
     if (unique)
         return name_taken(p, rec);
     if (failure)
         return failure;
     if (end != 0)
-        return is_unique_violation(db, end)
+        return dbd_is_unique_violation(db, end)
             ? name_taken(p, rec) : db_failure(p, db, end, "commit");
     *out = (scim_stored_user){.id = id, .created = when, .last_modified = when, .version = 1,
                               .resource = rec->resource};
@@ -196,8 +140,8 @@ scim_error *scim_db_get(apr_pool_t *p, const scim_db *db, const char *org, const
                         scim_stored_user *out)
 {
     apr_array_header_t *rows = NULL;
-    int rv = select_rows(p, db, "SELECT " USER_COLUMNS " FROM scim_users WHERE org = %s AND "
-                         "id = %s", 2, (const char *[]){org, id}, 5, &rows);
+    int rv = dbd_select(p, db, "SELECT " USER_COLUMNS " FROM scim_users WHERE org = %s AND "
+                        "id = %s", 2, (const char *[]){org, id}, 5, &rows);
     if (rv != 0)
         return db_failure(p, db, rv, "select");
     if (rows->nelts == 0)
@@ -226,9 +170,9 @@ scim_error *scim_db_list(apr_pool_t *p, const scim_db *db, const char *org,
     int nargs = params->nelts + 1;
 
     apr_array_header_t *rows = NULL;
-    int rv = select_rows(p, db, apr_pstrcat(p, "SELECT COUNT(*) FROM scim_users WHERE "
-                                            "scim_users.org = %s AND (", where, ")", NULL),
-                         nargs, args, 1, &rows);
+    int rv = dbd_select(p, db, apr_pstrcat(p, "SELECT COUNT(*) FROM scim_users WHERE "
+                                           "scim_users.org = %s AND (", where, ")", NULL),
+                        nargs, args, 1, &rows);
     if (rv != 0)
         return db_failure(p, db, rv, "count");
     *total = rows->nelts ? apr_atoi64(APR_ARRAY_IDX(rows, 0, const char **)[0]) : 0;
@@ -241,7 +185,7 @@ scim_error *scim_db_list(apr_pool_t *p, const scim_db *db, const char *org,
                                    "scim_users.user_name_lower, scim_users.id LIMIT %"
                                    APR_INT64_T_FMT " OFFSET %" APR_INT64_T_FMT,
                                    where, page->count, page->start_index - 1);
-    rv = select_rows(p, db, sql, nargs, args, 5, &rows);
+    rv = dbd_select(p, db, sql, nargs, args, 5, &rows);
     if (rv != 0)
         return db_failure(p, db, rv, "select");
     for (int i = 0; i < rows->nelts; i++)
@@ -272,19 +216,19 @@ scim_error *scim_db_replace(apr_pool_t *p, const scim_db *db, const char *org, c
                           rec->display_name, rec->active ? "1" : "0", when, rec->resource,
                           org, id, version};
     int nrows = 0;
-    rv = run(p, db, "UPDATE scim_users SET user_name = %s, user_name_lower = %s, "
-             "external_id = %s, given_name = %s, family_name = %s, formatted_name = %s, "
-             "display_name = %s, active = %s, last_modified = %s, resource = %s, "
-             "version = version + 1 WHERE org = %s AND id = %s AND version = %s", 13, args,
-             &nrows);
-    int unique = rv != 0 && is_unique_violation(db, rv);
+    rv = dbd_run(p, db, "UPDATE scim_users SET user_name = %s, user_name_lower = %s, "
+                 "external_id = %s, given_name = %s, family_name = %s, formatted_name = %s, "
+                 "display_name = %s, active = %s, last_modified = %s, resource = %s, "
+                 "version = version + 1 WHERE org = %s AND id = %s AND version = %s", 13, args,
+                 &nrows);
+    int unique = rv != 0 && dbd_is_unique_violation(db, rv);
     scim_error *failure = rv != 0 && !unique ? db_failure(p, db, rv, "update") : NULL;
     int lost_race = rv == 0 && nrows == 0;
     if (rv == 0 && !lost_race)
         rv = write_emails(p, db, org, id, rec);
     if (rv != 0 && failure == NULL && !unique)
         failure = db_failure(p, db, rv, "update emails");
-    int end = finish(p, db, trans, rv != 0 ? rv : lost_race);
+    int end = dbd_finish(p, db, trans, rv != 0 ? rv : lost_race);
     if (unique)
         return name_taken(p, rec);
     if (failure)
@@ -307,13 +251,13 @@ scim_error *scim_db_delete(apr_pool_t *p, const scim_db *db, const char *org, co
     if (rv != 0)
         return db_failure(p, db, rv, "begin");
     int nrows = 0;
-    rv = run(p, db, "DELETE FROM scim_user_emails WHERE org = %s AND user_id = %s", 2,
-             (const char *[]){org, id}, NULL);
+    rv = dbd_run(p, db, "DELETE FROM scim_user_emails WHERE org = %s AND user_id = %s", 2,
+                 (const char *[]){org, id}, NULL);
     if (rv == 0)
-        rv = run(p, db, "DELETE FROM scim_users WHERE org = %s AND id = %s", 2,
-                 (const char *[]){org, id}, &nrows);
+        rv = dbd_run(p, db, "DELETE FROM scim_users WHERE org = %s AND id = %s", 2,
+                     (const char *[]){org, id}, &nrows);
     scim_error *failure = rv != 0 ? db_failure(p, db, rv, "delete") : NULL;
-    int end = finish(p, db, trans, rv);
+    int end = dbd_finish(p, db, trans, rv);
     if (failure)
         return failure;
     if (end != 0)
@@ -327,9 +271,9 @@ scim_error *scim_db_user_state_get(apr_pool_t *p, const scim_db *db, const char 
                                    const char **given_name, const char **family_name)
 {
     apr_array_header_t *rows = NULL;
-    int rv = select_rows(p, db, "SELECT active, given_name, family_name FROM scim_users "
-                         "WHERE org = %s AND user_name_lower = %s", 2,
-                         (const char *[]){org, scim_lowercase(p, user_name)}, 3, &rows);
+    int rv = dbd_select(p, db, "SELECT active, given_name, family_name FROM scim_users "
+                        "WHERE org = %s AND user_name_lower = %s", 2,
+                        (const char *[]){org, scim_lowercase(p, user_name)}, 3, &rows);
     if (rv != 0)
         return db_failure(p, db, rv, "select");
     *given_name = *family_name = NULL;
@@ -338,10 +282,7 @@ scim_error *scim_db_user_state_get(apr_pool_t *p, const scim_db *db, const char 
         return NULL;
     }
     const char **v = APR_ARRAY_IDX(rows, 0, const char **);
-    /* SQLite answers 1/0, PostgreSQL t/f */
-    int active = v[0] && (strcmp(v[0], "1") == 0 || strcmp(v[0], "t") == 0
-                          || strcmp(v[0], "true") == 0);
-    *state = active ? SCIM_DB_USER_ACTIVE : SCIM_DB_USER_INACTIVE;
+    *state = dbd_bool(v[0]) ? SCIM_DB_USER_ACTIVE : SCIM_DB_USER_INACTIVE;
     *given_name = v[1];
     *family_name = v[2];
     return NULL;

@@ -2,7 +2,8 @@
 #include <apr_strings.h>
 #include "scim_store.h"
 
-/* Version 1. A later version appends its ALTER/CREATE statements and updates the row. */
+/* Version 1, then version 2 (the org registry). A later version appends its ALTER/CREATE
+ * statements and updates the row. */
 static const char *const sqlite_schema[] = {
     "CREATE TABLE IF NOT EXISTS scim_schema_version (version INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS scim_users ("
@@ -36,6 +37,32 @@ static const char *const sqlite_schema[] = {
     "CREATE INDEX IF NOT EXISTS scim_user_emails_value ON scim_user_emails (org, value_lower)",
     "INSERT INTO scim_schema_version (version) SELECT 1 "
     "WHERE NOT EXISTS (SELECT 1 FROM scim_schema_version)",
+    /* version 2: the org registry */
+    "CREATE TABLE IF NOT EXISTS orgs ("
+    "slug TEXT NOT NULL PRIMARY KEY, "
+    "saml_enabled INTEGER NOT NULL CHECK (saml_enabled IN (0, 1)), "
+    "saml_enforced INTEGER NOT NULL CHECK (saml_enforced IN (0, 1)), "
+    "idp_metadata_xml TEXT, "
+    "idp_metadata_url TEXT, "
+    "metadata_fetched_at TEXT, "
+    "metadata_error TEXT, "
+    "groupsync_enabled INTEGER NOT NULL CHECK (groupsync_enabled IN (0, 1)), "
+    "scim_enabled INTEGER NOT NULL CHECK (scim_enabled IN (0, 1)), "
+    "scim_token_hash TEXT, "
+    "version INTEGER NOT NULL, "
+    "created TEXT NOT NULL, "
+    "updated TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS org_groupsync ("
+    "slug TEXT NOT NULL REFERENCES orgs (slug) ON DELETE CASCADE, "
+    "idp_key TEXT NOT NULL, "
+    "idp_value TEXT NOT NULL, "
+    "team TEXT NOT NULL, "
+    "role TEXT NOT NULL CHECK (role IN ('Member', 'Manager')), "
+    "PRIMARY KEY (slug, idp_key, idp_value, team))",
+    "CREATE TABLE IF NOT EXISTS org_version_counter (last_version INTEGER NOT NULL)",
+    "INSERT INTO org_version_counter (last_version) SELECT 0 "
+    "WHERE NOT EXISTS (SELECT 1 FROM org_version_counter)",
+    "UPDATE scim_schema_version SET version = 2 WHERE version < 2",
     NULL
 };
 
@@ -72,6 +99,32 @@ static const char *const pgsql_schema[] = {
     "CREATE INDEX IF NOT EXISTS scim_user_emails_value ON scim_user_emails (org, value_lower)",
     "INSERT INTO scim_schema_version (version) SELECT 1 "
     "WHERE NOT EXISTS (SELECT 1 FROM scim_schema_version)",
+    /* version 2: the org registry */
+    "CREATE TABLE IF NOT EXISTS orgs ("
+    "slug TEXT COLLATE \"C\" NOT NULL PRIMARY KEY, "
+    "saml_enabled BOOLEAN NOT NULL, "
+    "saml_enforced BOOLEAN NOT NULL, "
+    "idp_metadata_xml TEXT COLLATE \"C\", "
+    "idp_metadata_url TEXT COLLATE \"C\", "
+    "metadata_fetched_at TEXT COLLATE \"C\", "
+    "metadata_error TEXT COLLATE \"C\", "
+    "groupsync_enabled BOOLEAN NOT NULL, "
+    "scim_enabled BOOLEAN NOT NULL, "
+    "scim_token_hash TEXT COLLATE \"C\", "
+    "version BIGINT NOT NULL, "
+    "created TEXT COLLATE \"C\" NOT NULL, "
+    "updated TEXT COLLATE \"C\" NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS org_groupsync ("
+    "slug TEXT COLLATE \"C\" NOT NULL REFERENCES orgs (slug) ON DELETE CASCADE, "
+    "idp_key TEXT COLLATE \"C\" NOT NULL, "
+    "idp_value TEXT COLLATE \"C\" NOT NULL, "
+    "team TEXT COLLATE \"C\" NOT NULL, "
+    "role TEXT COLLATE \"C\" NOT NULL CHECK (role IN ('Member', 'Manager')), "
+    "PRIMARY KEY (slug, idp_key, idp_value, team))",
+    "CREATE TABLE IF NOT EXISTS org_version_counter (last_version BIGINT NOT NULL)",
+    "INSERT INTO org_version_counter (last_version) SELECT 0 "
+    "WHERE NOT EXISTS (SELECT 1 FROM org_version_counter)",
+    "UPDATE scim_schema_version SET version = 2 WHERE version < 2",
     NULL
 };
 
