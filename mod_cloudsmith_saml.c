@@ -82,6 +82,7 @@ static void cs_child_init(apr_pool_t *p, server_rec *s)
 {
     cs_cache_child_init(p, s);
     cs_scim_child_init(p);
+    cs_registry_child_init(p, cs_all_registries());
 }
 
 static void cs_register_hooks(apr_pool_t *p)

@@ -8,6 +8,7 @@
 #include <http_request.h>
 #include <http_protocol.h>
 #include <ap_socache.h>
+#include <apr_hash.h>
 #include "saml_sp.h"
 #include "saml_reason.h"
 #include "session_record.h"
@@ -38,11 +39,33 @@ typedef struct cs_org {
     const char *scim_base;      /* absolute URL of /{org}/scim/v2 */
     scim_token_hash *scim_hash; /* set when SCIM is on for the org */
     const char *cookie_name;
+    int from_registry;          /* built from the org registry (CloudsmithSAMLOrgFromPath) */
     struct cs_org *next;
 } cs_org;
 
+/* A section with CloudsmithSAMLOrgFromPath On: the org is the request path's first segment,
+ * its settings come from the org registry in the database (mod_saml_registry.c). */
+typedef struct cs_registry {
+    struct cs_dir_cfg *decl;    /* the section: SP key, base URL, lifetimes... */
+    const char *where;
+    server_rec *server;
+    const char *base_url;       /* set in check_config */
+    const char *sp_key_pem;
+    const char *sp_cert_pem;
+    apr_interval_time_t refresh; /* -1: default */
+    int cache_size;              /* 0: default */
+    /* per process, from child_init */
+    apr_hash_t *orgs;            /* slug -> entry */
+    struct apr_thread_rwlock_t *lock;
+    struct cs_registry *next;
+} cs_registry;
+
 typedef struct cs_dir_cfg {
     cs_org *org;
+    cs_registry *registry;      /* set by CloudsmithSAMLOrgFromPath On; NULL otherwise */
+    int saml_off;               /* registry org with SAML disabled: requests pass, no identity */
+    apr_interval_time_t registry_refresh; /* -1 unset */
+    int registry_cache_size;              /* 0 unset */
     const char *idp_metadata_file;
     const char *sp_key_file;
     const char *sp_cert_file;
@@ -88,6 +111,19 @@ const char *cs_cache_spec(void);
 const char *cs_session_key_file(void);
 const apr_array_header_t *cs_all_identity_header_names(void);
 
+/* mod_saml_registry.c */
+void cs_registry_child_init(apr_pool_t *p, cs_registry *registries);
+apr_interval_time_t cs_registry_refresh(const cs_registry *reg);
+/* c's copy bound to the registry org the request path names: OK, or 404 (no such org) / 503
+ * (the registry cannot be read), logged. */
+int cs_registry_config(request_rec *r, const cs_dir_cfg *c, cs_dir_cfg **out);
+cs_registry *cs_all_registries(void);
+
+/* The request's configuration with its org resolved (per-directory, or the registry org its
+ * path names), once per request: OK with *out (whose org is NULL outside any org), or an
+ * HTTP status when the org cannot be known. */
+int cs_request_config(request_rec *r, const cs_dir_cfg **out);
+
 /* mod_saml_cache.c: the socache holding sessions, pending logins and the replay cache. */
 int cs_cache_pre_config(apr_pool_t *pconf);
 int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, const char *spec,
@@ -128,6 +164,8 @@ int cs_read_body(request_rec *r, apr_off_t limit, char **body, apr_size_t *len);
 
 /* mod_saml_scim.c */
 const char *cs_scim_check_config(void);
+/* The request's database connection (mod_dbd), schema up to date; NULL, or why not. */
+const char *cs_db_open(request_rec *r, scim_db *db);
 void cs_scim_child_init(apr_pool_t *p);
 int cs_scim_handle(request_rec *r, const cs_dir_cfg *c, const char *path);
 /* 0 with *state (and SCIM's names), or -1 (logged) when the database cannot answer. */

@@ -10,14 +10,63 @@
 #define LOGIN_KEY_PREFIX "cs-login:"
 #define LOGIN_STATE_LIFETIME apr_time_from_sec(600)
 
-static const cs_dir_cfg *dir_cfg(request_rec *r)
+/* What the module knows about a request, kept for its later hooks. */
+typedef struct {
+    const session_record *identity;
+    const cs_dir_cfg *cfg;
+    int cfg_status; /* 0: not resolved yet */
+} request_state;
+
+static request_state *state_of(request_rec *r)
 {
-    return ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
+    request_state *st = ap_get_module_config(r->request_config, &cloudsmith_saml_module);
+    if (st == NULL) {
+        st = apr_pcalloc(r->pool, sizeof(*st));
+        ap_set_module_config(r->request_config, &cloudsmith_saml_module, st);
+    }
+    return st;
 }
 
 const session_record *cs_request_identity(request_rec *r)
 {
-    return ap_get_module_config(r->request_config, &cloudsmith_saml_module);
+    const request_state *st = ap_get_module_config(r->request_config, &cloudsmith_saml_module);
+    return st ? st->identity : NULL;
+}
+
+int cs_request_config(request_rec *r, const cs_dir_cfg **out)
+{
+    request_state *st = state_of(r);
+    if (st->cfg_status == 0) {
+        const cs_dir_cfg *c = ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
+        cs_dir_cfg *bound = NULL;
+        st->cfg = c;
+        st->cfg_status = OK;
+        if (c->org == NULL && c->registry) {
+            st->cfg_status = cs_registry_config(r, c, &bound);
+            st->cfg = bound;
+        }
+    }
+    *out = st->cfg;
+    return st->cfg_status;
+}
+
+/* The page for a request whose org the registry cannot name. */
+static int org_unknown(request_rec *r, int status)
+{
+    if (status == HTTP_NOT_FOUND)
+        return cs_error(r, status, "Not found", "There is no organization at this address.",
+                        "unknown_org");
+    return cs_error(r, status, "Sign-in unavailable",
+                    "The organization's settings cannot be read right now. Please try again "
+                    "in a moment.", "org_registry_unavailable");
+}
+
+/* A registry org with SAML on whose service provider could not be built (logged then). */
+static int org_not_configured(request_rec *r, const cs_dir_cfg *c)
+{
+    return cs_error(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
+                    "Single sign-on for this organization is not set up correctly yet. Its "
+                    "administrator has been told in the server log.", "org_not_configured");
 }
 
 static char *random_hex(request_rec *r)
@@ -115,7 +164,7 @@ static int load_session(request_rec *r, const cs_dir_cfg *c)
     }
     r->user = apr_pstrdup(r->pool, rec->user);
     r->ap_auth_type = CS_AUTH_TYPE;
-    ap_set_module_config(r->request_config, &cloudsmith_saml_module, rec);
+    state_of(r)->identity = rec;
     return OK;
 }
 
@@ -220,15 +269,21 @@ static int is_our_auth_type(request_rec *r)
 
 int cs_check_access_ex(request_rec *r)
 {
-    const cs_dir_cfg *c = dir_cfg(r);
-    if (c->org == NULL || c->org->sp == NULL)
+    const cs_dir_cfg *c;
+    int rc = cs_request_config(r, &c);
+    if (rc != OK)
+        return org_unknown(r, rc);
+    if (c->org == NULL)
         return DECLINED;
-    /* The SAML endpoints must be reachable before anyone is logged in. */
-    if (cs_is_endpoint(r, c))
+    /* The SAML endpoints must be reachable before anyone is logged in; an org without SAML
+     * leaves its pages to the backend (which gets no identity). */
+    if (cs_is_endpoint(r, c) || c->saml_off)
         return OK;
+    if (c->org->sp == NULL)
+        return c->org->from_registry ? org_not_configured(r, c) : DECLINED;
     if (cs_enforce(c) || !is_our_auth_type(r))
         return DECLINED;
-    int rc = load_session(r, c);
+    rc = load_session(r, c);
     if (rc != OK && rc != DECLINED)
         return rc;
     return OK;
@@ -238,14 +293,19 @@ int cs_check_user_id(request_rec *r)
 {
     if (!is_our_auth_type(r))
         return DECLINED;
-    const cs_dir_cfg *c = dir_cfg(r);
+    const cs_dir_cfg *c;
+    int rc = cs_request_config(r, &c);
+    if (rc != OK)
+        return org_unknown(r, rc);
+    if (c->org && c->org->from_registry && c->org->sp == NULL)
+        return org_not_configured(r, c);
     if (c->org == NULL || c->org->sp == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10538)
                       "AuthType %s without CloudsmithSAMLOrg for %s: refusing", CS_AUTH_TYPE,
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    int rc = load_session(r, c);
+    rc = load_session(r, c);
     if (rc != DECLINED)
         return rc;
     if (r->method_number == M_GET && r->main == NULL) {

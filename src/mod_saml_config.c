@@ -27,6 +27,7 @@ static struct {
     const char *cache_spec;
     const char *session_key_file;
     cs_org *orgs;
+    cs_registry *registries;
     apr_array_header_t *header_names; /* every identity header name configured anywhere */
 } global;
 
@@ -39,6 +40,7 @@ void cs_config_reset(void)
 
 const char *cs_cache_spec(void) { return global.cache_spec ? global.cache_spec : "shmcb"; }
 const char *cs_session_key_file(void) { return global.session_key_file; }
+cs_registry *cs_all_registries(void) { return global.registries; }
 
 static void remember_header_name(apr_pool_t *p, const char *name)
 {
@@ -71,9 +73,13 @@ void *cs_create_dir_cfg(apr_pool_t *p, char *dir)
     c->scim = -1;
     c->scim_recheck = -1;
     c->scim_unavailable_allow = -1;
+    c->registry_refresh = -1;
     remember_header_name(p, NULL);
     return c;
 }
+
+/* CloudsmithSAMLOrgFromPath Off: below it, no org from the path. */
+static cs_registry registry_off;
 
 #define MERGE(field, unset) m->field = add->field != (unset) ? add->field : base->field
 
@@ -81,7 +87,13 @@ void *cs_merge_dir_cfg(apr_pool_t *p, void *base_, void *add_)
 {
     const cs_dir_cfg *base = base_, *add = add_;
     cs_dir_cfg *m = apr_pcalloc(p, sizeof(*m));
-    MERGE(org, NULL);
+    /* A section naming its org (or taking orgs from the path) replaces the other way. */
+    m->org = add->org ? add->org : add->registry ? NULL : base->org;
+    m->registry = add->registry ? add->registry : add->org ? NULL : base->registry;
+    if (m->registry == &registry_off)
+        m->registry = NULL;
+    MERGE(registry_refresh, -1);
+    MERGE(registry_cache_size, 0);
     MERGE(idp_metadata_file, NULL);
     MERGE(sp_key_file, NULL);
     MERGE(sp_cert_file, NULL);
@@ -152,6 +164,8 @@ static const char *set_org(cmd_parms *cmd, void *mconfig, const char *slug)
 {
     cs_dir_cfg *c = mconfig;
     const ap_directive_t *section = cmd->directive->parent;
+    if (c->registry && c->registry != &registry_off)
+        return "CloudsmithSAMLOrg cannot share a section with CloudsmithSAMLOrgFromPath";
     if (cmd->path == NULL || section == NULL || strcasecmp(section->directive, "<Location") != 0
         || section->args[0] == '~')
         return "CloudsmithSAMLOrg must be inside a <Location /ORG/> section (not a regular "
@@ -179,6 +193,39 @@ static const char *set_org(cmd_parms *cmd, void *mconfig, const char *slug)
     global.orgs = org;
     c->org = org;
     return send_forbidden_on_authz_failure(cmd);
+}
+
+static const char *set_org_from_path(cmd_parms *cmd, void *mconfig, int on)
+{
+    cs_dir_cfg *c = mconfig;
+    if (cmd->path == NULL)
+        return "CloudsmithSAMLOrgFromPath must be inside a <LocationMatch> or <Location> section";
+    if (c->org)
+        return "CloudsmithSAMLOrgFromPath cannot share a section with CloudsmithSAMLOrg";
+    if (!on) {
+        c->registry = &registry_off;
+        return NULL;
+    }
+    cs_registry *reg = apr_pcalloc(cmd->pool, sizeof(*reg));
+    reg->decl = c;
+    reg->where = where(cmd);
+    reg->server = cmd->server;
+    reg->refresh = -1;
+    reg->next = global.registries;
+    global.registries = reg;
+    c->registry = reg;
+    return send_forbidden_on_authz_failure(cmd);
+}
+
+static const char *set_org_cache_size(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > 1000000)
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLOrgCacheSize: '%s' must be a number of "
+                            "orgs from 1 to 1000000", arg);
+    ((cs_dir_cfg *)mconfig)->registry_cache_size = (int)v;
+    return NULL;
 }
 
 static const char *set_file(cmd_parms *cmd, const char **field, const char *arg)
@@ -323,6 +370,8 @@ static const char *set_seconds(cmd_parms *cmd, void *mconfig, const char *arg)
         c->clock_skew = t;
     } else if (strcasecmp(cmd->cmd->name, "CloudsmithSAMLSCIMRecheckInterval") == 0) {
         c->scim_recheck = t;
+    } else if (strcasecmp(cmd->cmd->name, "CloudsmithSAMLOrgRefreshInterval") == 0) {
+        c->registry_refresh = t;
     } else {
         if (v == 0)
             return "CloudsmithSAMLMaxIssueAge: must be at least 1 second";
@@ -373,6 +422,15 @@ const command_rec cs_directives[] = {
                   "sharing a cache (required for caches other than shmcb)"),
     AP_INIT_TAKE1("CloudsmithSAMLOrg", set_org, NULL, ACCESS_CONF,
                   "The organization slug served by this <Location>"),
+    AP_INIT_FLAG("CloudsmithSAMLOrgFromPath", set_org_from_path, NULL, ACCESS_CONF,
+                 "On: the first path segment names the org, whose settings come from the org "
+                 "registry in the database (mod_dbd); Off: not below here"),
+    AP_INIT_TAKE1("CloudsmithSAMLOrgRefreshInterval", set_seconds, SECONDS(3600), ACCESS_CONF,
+                  "Seconds a process uses a registry org before asking whether it changed "
+                  "(default 5)"),
+    AP_INIT_TAKE1("CloudsmithSAMLOrgCacheSize", set_org_cache_size, NULL, ACCESS_CONF,
+                  "Registry orgs each process keeps built, least recently used dropped first "
+                  "(default 1000)"),
     AP_INIT_TAKE1("CloudsmithSAMLIdPMetadataFile", set_idp_metadata_file, NULL, ACCESS_CONF,
                   "File holding the org IdP's SAML 2.0 metadata XML"),
     AP_INIT_TAKE1("CloudsmithSAMLSPPrivateKeyFile", set_sp_key_file, NULL, ACCESS_CONF,
@@ -454,17 +512,49 @@ static const char *read_file(apr_pool_t *p, const char *path, const char **error
     return buf;
 }
 
-static const char *server_base_url(apr_pool_t *p, const cs_org *org)
+static const char *base_url_of(apr_pool_t *p, const cs_dir_cfg *decl, const server_rec *s)
 {
-    if (org->decl->base_url)
-        return org->decl->base_url;
-    const server_rec *s = org->server;
+    if (decl->base_url)
+        return decl->base_url;
     const char *scheme = s->server_scheme ? s->server_scheme : "http";
     apr_port_t port = s->port;
     int default_port = port == 0 || (strcasecmp(scheme, "http") == 0 && port == 80)
         || (strcasecmp(scheme, "https") == 0 && port == 443);
     return default_port ? apr_psprintf(p, "%s://%s", scheme, s->server_hostname)
                         : apr_psprintf(p, "%s://%s:%u", scheme, s->server_hostname, port);
+}
+
+static const char *server_base_url(apr_pool_t *p, const cs_org *org)
+{
+    return base_url_of(p, org->decl, org->server);
+}
+
+/* Checks an OrgFromPath section and loads what its orgs share (the SP key and certificate). */
+static const char *build_registry(apr_pool_t *pconf, apr_pool_t *ptemp, cs_registry *reg)
+{
+    const cs_dir_cfg *d = reg->decl;
+    const char *error = cs_scim_check_config();
+    if (error)
+        return apr_pstrcat(ptemp, "CloudsmithSAMLOrgFromPath On ", error, NULL);
+    if (d->idp_metadata_file || d->sp_entity_id || d->scim_hash_file || d->scim != -1
+        || d->groupsync || d->enforce != -1)
+        return "CloudsmithSAMLIdPMetadataFile, SPEntityID, Enforce, GroupSync, SCIM and "
+               "SCIMTokenHashFile come from the org registry in a CloudsmithSAMLOrgFromPath "
+               "section (set them with cloudsmith-saml-admin)";
+    if (reg->server->server_hostname == NULL && d->base_url == NULL)
+        return "set ServerName or CloudsmithSAMLBaseURL so the ACS URLs do not depend on the "
+               "client's Host header";
+    if ((d->sp_key_file == NULL) != (d->sp_cert_file == NULL))
+        return "CloudsmithSAMLSPPrivateKeyFile and CloudsmithSAMLSPCertFile go together";
+    if (d->sp_key_file && (reg->sp_key_pem = read_file(pconf, d->sp_key_file, &error)) == NULL)
+        return error;
+    if (d->sp_cert_file
+        && (reg->sp_cert_pem = read_file(pconf, d->sp_cert_file, &error)) == NULL)
+        return error;
+    reg->base_url = base_url_of(pconf, d, reg->server);
+    reg->refresh = d->registry_refresh;
+    reg->cache_size = d->registry_cache_size;
+    return NULL;
 }
 
 static const char *load_scim_hash(apr_pool_t *pconf, apr_pool_t *ptemp, const cs_dir_cfg *d,
@@ -484,6 +574,17 @@ static const char *load_scim_hash(apr_pool_t *pconf, apr_pool_t *ptemp, const cs
 
 int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
+    for (cs_registry *reg = global.registries; reg; reg = reg->next) {
+        const char *error = build_registry(pconf, ptemp, reg);
+        if (error) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10508)
+                         "CloudsmithSAMLOrgFromPath (%s): %s", reg->where, error);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10509)
+                     "orgs from the registry at %s/ORG/ (%s), refreshed every %d s",
+                     reg->base_url, reg->where, (int)apr_time_sec(cs_registry_refresh(reg)));
+    }
     for (cs_org *org = global.orgs; org; org = org->next) {
         const cs_dir_cfg *d = org->decl;
         const char *error = NULL;
@@ -530,6 +631,8 @@ int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
             error = load_scim_hash(pconf, ptemp, d, org);
         if (!error && d->scim == 1)
             error = cs_scim_check_config();
+        if (error && d->scim == 1 && strncmp(error, "needs", 5) == 0)
+            error = apr_pstrcat(ptemp, "CloudsmithSAMLSCIM On ", error, NULL);
         if (error) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10503)
                          "org %s (%s): %s", org->slug, org->where, error);

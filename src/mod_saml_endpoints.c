@@ -255,15 +255,24 @@ static int handle_metadata(request_rec *r, const cs_dir_cfg *c)
 
 int cs_handler(request_rec *r)
 {
-    const cs_dir_cfg *c = ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
-    if (c == NULL || c->org == NULL || c->org->sp == NULL)
-        return DECLINED;
+    const cs_dir_cfg *c;
+    if (cs_request_config(r, &c) != OK || c->org == NULL)
+        return DECLINED; /* (the access hook answered already) */
     const char *scim = scim_path(r, c);
     if (scim)
         return cs_scim_handle(r, c, scim);
     const char *name = endpoint_name(r, c);
     if (name == NULL)
         return DECLINED;
+    if (c->saml_off)
+        return cs_page(r, HTTP_NOT_FOUND, "Not found",
+                       "Single sign-on is not enabled for this organization.", "saml_disabled");
+    if (c->org->sp == NULL)
+        return c->org->from_registry
+                   ? cs_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
+                             "Single sign-on for this organization is not set up correctly "
+                             "yet.", "org_not_configured")
+                   : DECLINED;
     if (strcmp(name, "acs/") == 0 || strcmp(name, "acs") == 0)
         return handle_acs(r, c);
     if (strcmp(name, "login/") == 0 || strcmp(name, "login") == 0)

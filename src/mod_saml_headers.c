@@ -49,7 +49,9 @@ static void set_identity_header(request_rec *r, const cs_dir_cfg *c, identity_fi
 
 int cs_fixups(request_rec *r)
 {
-    const cs_dir_cfg *c = ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
+    const cs_dir_cfg *c;
+    if (cs_request_config(r, &c) != OK)
+        c = ap_get_module_config(r->per_dir_config, &cloudsmith_saml_module);
     /* The session cookie is a bearer secret for this module only: the backend never sees it
      * (the module's own endpoints, served later, still need it for logout). */
     const char *cookies = apr_table_get(r->headers_in, "Cookie");

@@ -27,8 +27,7 @@ const char *cs_scim_check_config(void)
 {
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     return dbd_acquire ? NULL
-        : "CloudsmithSAMLSCIM On needs mod_dbd: LoadModule dbd_module, with DBDriver (sqlite3 "
-          "or pgsql) and DBDParams";
+        : "needs mod_dbd: LoadModule dbd_module, with DBDriver (sqlite3 or pgsql) and DBDParams";
 }
 
 void cs_scim_child_init(apr_pool_t *p)
@@ -37,7 +36,7 @@ void cs_scim_child_init(apr_pool_t *p)
 }
 
 /* The request's database connection, schema ready; NULL and *why when there is none. */
-static const char *open_db(request_rec *r, scim_db *db)
+const char *cs_db_open(request_rec *r, scim_db *db)
 {
     if (dbd_acquire == NULL)
         return "mod_dbd is not loaded";
@@ -58,14 +57,14 @@ static const char *open_db(request_rec *r, scim_db *db)
         migrated = 1;
     if (migrate_lock)
         apr_thread_mutex_unlock(migrate_lock);
-    return why ? apr_psprintf(r->pool, "cannot create the SCIM tables: %s", why) : NULL;
+    return why ? apr_psprintf(r->pool, "cannot create the database tables: %s", why) : NULL;
 }
 
 int cs_scim_user_state(request_rec *r, const cs_org *org, const char *user,
                        scim_db_user_state *state, const char **given, const char **family)
 {
     scim_db db;
-    const char *why = open_db(r, &db);
+    const char *why = cs_db_open(r, &db);
     scim_error *err = why ? NULL
                       : scim_db_user_state_get(r->pool, &db, org->slug, user, state, given,
                                                family);
@@ -327,7 +326,7 @@ int cs_scim_handle(request_rec *r, const cs_dir_cfg *c, const char *path)
                              "the request body could not be read");
     }
     scim_db db;
-    const char *why = open_db(r, &db);
+    const char *why = cs_db_open(r, &db);
     if (why)
         return fail_with(r, org, 503, SCIM_ERROR_TYPE_NONE,
                          apr_psprintf(r->pool, "the user store is unavailable: %s", why));
