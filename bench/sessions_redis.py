@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Session lookup cost with 1,000,000 sessions in Redis vs 1,000 (goal: ratio at most 1.2).
 
-    /usr/bin/python3 bench/sessions_redis.py [--sessions 1000000] [--reps 7] [--keep]
+    /usr/bin/python3 bench/sessions_redis.py [--sessions 1000000] [--reps 9] [--keep]
 
 Everything on 127.0.0.1, never the system Apache or a system Redis:
   two private redis-servers (no persistence), "1k" and "1M";
@@ -95,9 +95,9 @@ class Redis:
             raise RuntimeError("redis-cli failed: %s\n%s" % (p.stdout[-500:], p.stderr))
         return lines
 
-    def info(self):
+    def info(self, section="default"):
         fields = {}
-        for line in subprocess.run(["redis-cli", "-p", str(self.port), "INFO"],
+        for line in subprocess.run(["redis-cli", "-p", str(self.port), "INFO", section],
                                    capture_output=True, text=True, check=True).stdout.splitlines():
             k, sep, v = line.strip().partition(":")
             if sep:
@@ -106,6 +106,11 @@ class Redis:
 
     def dbsize(self):
         return int(self.cli("DBSIZE")[0])
+
+    def get_stats(self):
+        """(calls, microseconds) Redis spent in GET so far (INFO commandstats)."""
+        m = re.search(r"calls=(\d+),usec=(\d+)", self.info("commandstats").get("cmdstat_get", ""))
+        return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
 def cache_key(session_id):
@@ -334,14 +339,15 @@ def report(res, cmdline):
     L.append("")
     L.append("Two Apaches with the module (event MPM, 2 children x 64 threads, static page in "
              "the protected Location, mod_socache_redis), each on its own private Redis: one "
-             "holding %d sessions from real logins, the other the same plus %s written by "
+             "holding %s sessions from real logins, the other the same plus %s written by "
              "bench/mksessions; and plain Apache (same page, no authentication). wrk -t1, "
              "keep-alive, a different session cookie on every request (cycling through all "
-             "%d sessions of the 1k server; through %s sessions drawn at random from all %s of "
+             "%s sessions of the 1k server; through %s sessions drawn at random from all %s of "
              "the 1M server); %d interleaved repetitions of %d s, every answer checked to be a "
              "200 in the access log. Ratios are computed within each repetition, then the "
              "median taken." % (
-                 res["sessions"]["1k"], "{:,}".format(f["count"]), res["sessions"]["1k"],
+                 "{:,}".format(res["sessions"]["1k"]), "{:,}".format(f["count"]),
+                 "{:,}".format(res["sessions"]["1k"]),
                  "{:,}".format(res["sample"]), "{:,}".format(res["sessions"]["1M"]),
                  res["opts"]["reps"], res["opts"]["duration"]))
     L.append("")
@@ -357,6 +363,11 @@ def report(res, cmdline):
     L.append("Per-repetition cost ratios: " + "; ".join(
         "c=%d: %s" % (r["conns"], " ".join("%.3f" % x for x in r["1k/1M_all"]))
         for r in res["rows"]) + ".")
+    L.append("")
+    g = res["redis_get_us"]
+    L.append("Redis's own time per GET during the runs (INFO commandstats): %.2f us with %s "
+             "sessions, %.2f us with %s." % (g["1k"], "{:,}".format(res["sessions"]["1k"]),
+                                             g["1M"], "{:,}".format(res["sessions"]["1M"])))
     L.append("")
     L.append("Redis memory (INFO used_memory): %.1f MiB with %s keys vs %.1f MiB with %s keys: "
              "**%.0f bytes per session** (sealed value %.0f bytes; key %d bytes)." % (
@@ -384,7 +395,7 @@ def main():
     ap.add_argument("--sessions", type=int, default=1000000, help="sessions of the big side")
     ap.add_argument("--small", type=int, default=1000, help="sessions of the small side "
                     "(all real logins; the big side has as many real ones)")
-    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=9)
     ap.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     ap.add_argument("--conns", default="16,64")
     ap.add_argument("--sample", type=int, default=100000, help="cookies wrk cycles through "
@@ -496,8 +507,14 @@ def main():
         t = time.time()
         log("measuring: %d reps x conns %s x %d s" % (opts["reps"], opts["conns"],
                                                       opts["duration"]))
+        gets = {name: redis[name].get_stats() for name in ("1k", "1M")}
         res["rows"] = phase_measure(servers, cookie_files, opts)
         res["measure_s"] = time.time() - t
+        # Redis's own time per GET over the measured runs: the lookup itself, without HTTP
+        res["redis_get_us"] = {}
+        for name in ("1k", "1M"):
+            calls, usec = (b - a for a, b in zip(gets[name], redis[name].get_stats()))
+            res["redis_get_us"][name] = usec / max(calls, 1)
 
         # nothing expired or was evicted meanwhile: the sessions measured were all there
         after = checked[:200] + real["1M"][:100]
