@@ -118,7 +118,9 @@ def mint_many(minter, start, count, prefix, processes=2, chunk=500):
         for j in jobs:
             out.extend(_work(j))
         return out
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # Not "fork": the harness has threads (the echo backend, wrk readers), and a child forked
+    # while one of them held a lock hung the whole run.
+    with multiprocessing.get_context("forkserver").Pool(processes) as pool:
         out = []
         for part in pool.imap(_work, jobs):
             out.extend(part)
