@@ -36,10 +36,18 @@ static void check_same_session(const session_record *a, const session_record *b)
 
 static void fuzz_session(const char *buf, size_t len)
 {
-    session_record rec, again;
+    session_record rec, again, reference;
     memset(&rec, 0, sizeof rec);
-    if (session_record_decode(fuzz_input_pool, buf, len, &rec) != NULL)
+    const char *fast_err = session_record_decode(fuzz_input_pool, buf, len, &rec);
+    const char *ref_err = session_record_decode_reference(fuzz_input_pool, buf, len, &reference);
+    /* The fast reader either gives jansson's record or leaves the input to jansson. */
+    FUZZ_ASSERT((fast_err == NULL) == (ref_err == NULL)
+                    && (fast_err == NULL || strcmp(fast_err, ref_err) == 0),
+                "fast decode said %s, jansson %s", fast_err ? fast_err : "ok",
+                ref_err ? ref_err : "ok");
+    if (fast_err != NULL)
         return;
+    check_same_session(&rec, &reference);
     FUZZ_ASSERT(rec.teams != NULL && rec.org != NULL && rec.user != NULL,
                 "decoded session without teams, org or user");
     char *json = session_record_encode(fuzz_input_pool, &rec);

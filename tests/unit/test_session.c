@@ -202,6 +202,30 @@ static void test_session_record_decode_refuses_duplicate_keys_and_nul(apr_pool_t
     CHECK(decode_session(p, "{\"org\":\"a\\u0000b\",\"user\":\"u\",\"expires\":1}", &out) != NULL);
 }
 
+/* The fast reader must give jansson's answer on what it accepts, escapes included. */
+static void test_session_record_decode_matches_jansson_on_escapes(apr_pool_t *p)
+{
+    const char *json = "{\"org\":\"a\",\"user\":\"u\\u00e9\\ud83d\\ude00\\\"\\\\\\/\\n\",\"expires\":-0,"
+                       "\"teams\":[{\"role\":\"Manager\",\"team\":\"t\\t1\"}], \"checked\": 12 }";
+    session_record fast, ref;
+    CHECK_STR(decode_session(p, json, &fast), NULL);
+    CHECK_STR(session_record_decode_reference(p, json, strlen(json), &ref), NULL);
+    CHECK_STR(fast.user, "u\xc3\xa9\xf0\x9f\x98\x80\"\\/\n");
+    CHECK_STR(fast.user, ref.user);
+    CHECK_INT(fast.teams->nelts, 1);
+    CHECK_STR(APR_ARRAY_IDX(fast.teams, 0, team_membership).team, "t\t1");
+    CHECK_INT(APR_ARRAY_IDX(fast.teams, 0, team_membership).role, TEAM_ROLE_MANAGER);
+    CHECK_INT(fast.checked, 12);
+    CHECK_INT(fast.expires, 0);
+    /* a lone surrogate and an overlong UTF-8 sequence: refused, as jansson refuses them */
+    CHECK(decode_session(p, "{\"org\":\"a\",\"user\":\"\\ud83d\",\"expires\":1}", &fast) != NULL);
+    CHECK(decode_session(p, "{\"org\":\"a\",\"user\":\"\xc0\xaf\",\"expires\":1}", &fast) != NULL);
+    /* 19 digits: beyond the fast reader, within jansson's 64 bits */
+    CHECK_STR(decode_session(p, "{\"org\":\"a\",\"user\":\"u\",\"expires\":1234567890123456789}",
+                             &fast), NULL);
+    CHECK(fast.expires == 1234567890123456789LL);
+}
+
 static void test_session_record_decode_leaves_the_record_alone_on_failure(apr_pool_t *p)
 {
     session_record out = {.org = "untouched"};
@@ -389,6 +413,7 @@ static const unit_case cases[] = {
     UNIT(test_session_record_round_trips_every_field),
     UNIT(test_session_record_round_trips_null_optional_fields),
     UNIT(test_session_record_decode_accepts_json_null_and_absent_teams),
+    UNIT(test_session_record_decode_matches_jansson_on_escapes),
     UNIT(test_session_record_encode_refuses_invalid_utf8),
     UNIT(test_session_record_decode_uses_len_not_the_nul),
     UNIT(test_session_record_decode_refuses_a_cut_buffer),
