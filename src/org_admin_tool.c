@@ -480,7 +480,7 @@ static int cmd_scim_rotate(admin *a, int argc, char **argv)
                                                      apr_time_now(), &error), &error);
     if (rc == EXIT_DONE)
         printf("SCIM secret for org %s (shown once; in Okta's provisioning settings choose "
-               "HTTP Header Basic Auth, user name \"%s\", and paste it as the password):\n\n"
+               "Basic Auth, user name \"%s\", and paste it as the password):\n\n"
                "    %s\n\nOnly its hash is stored; a previous secret stops working within "
                "seconds. SCIM itself is switched with: " PROG " org scim %s on\n", argv[0],
                SCIM_TOKEN_USER, secret, argv[0]);

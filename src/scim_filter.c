@@ -427,6 +427,17 @@ static const char *resolve_def(parser *ps, const scim_attr_path *path, const sci
     return NULL;
 }
 
+/* Stored times are "YYYY-MM-DDThh:mm:ssZ" and SQL compares them as text, so a literal that an
+ * offset or a leap second moves out of the years 0000-9999 in UTC ("10000-01-01T00:00:00Z")
+ * would sort below every stored time. */
+static int storable_time(apr_time_t t)
+{
+    apr_time_t first, last;
+    saml_time_parse("0000-01-01T00:00:00Z", &first);
+    saml_time_parse("9999-12-31T23:59:59Z", &last);
+    return apr_time_sec(t) >= apr_time_sec(first) && apr_time_sec(t) <= apr_time_sec(last);
+}
+
 /* The operator and value must suit each other and, when the schema knows it, the attribute. */
 static const char *check_comparison(apr_pool_t *p, const char *name, scim_filter *f)
 {
@@ -469,6 +480,9 @@ static const char *check_comparison(apr_pool_t *p, const char *name, scim_filter
         if (lit->type != SCIM_LITERAL_STRING || saml_time_parse(lit->text, &t) != 0)
             return apr_psprintf(p, "'%s' is a dateTime: compare it with a string like "
                                 "\"2024-01-31T09:00:00Z\"", name);
+        if (!storable_time(t))
+            return apr_psprintf(p, "'%s' is a dateTime: it must fall in the years 0000 to 9999 "
+                                "in UTC", name);
         return NULL;
     }
     default:

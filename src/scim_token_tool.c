@@ -57,8 +57,8 @@ int main(int argc, char **argv)
     int rc = secret == NULL ? (fprintf(stderr, "no randomness available\n"), 1)
                             : write_hash(p, path, scim_token_hash_line(p, secret), force);
     if (rc == 0)
-        printf("SCIM secret (shown once; in Okta's provisioning settings choose HTTP Header "
-               "Basic Auth, user name \"%s\", and paste it as the password):\n\n    %s\n\n"
+        printf("SCIM secret (shown once; in Okta's provisioning settings choose Authentication "
+               "Mode \"Basic Auth\", user name \"%s\", and paste it as the password):\n\n    %s\n\n"
                "Its hash is in %s. Point CloudsmithSAMLSCIMTokenHashFile at it and reload "
                "Apache.\n", SCIM_TOKEN_USER, secret, path);
     apr_pool_destroy(p);

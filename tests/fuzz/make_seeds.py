@@ -1,8 +1,13 @@
 #!/usr/bin/python3
 """Regenerates the seed corpora in tests/fuzz/corpus/ (they are committed; run this only to
-change them). Needs Debian's python3-lxml and python3-xmlsec (as tests/idp/mint.py does).
+change them). The ACS corpora need Debian's python3-lxml and python3-xmlsec (as
+tests/idp/mint.py does); the others only Python.
 
-    /usr/bin/python3 tests/fuzz/make_seeds.py
+    /usr/bin/python3 tests/fuzz/make_seeds.py [CORPUS...]    (default: all of them)
+
+Naming corpora (acs, returnto, cookie, session_record, identity_header, scim_filter) rewrites
+only those: the minted ACS responses differ on every run, so regenerate them only to change
+them.
 
 ACS seeds: the genuine Okta responses (../shared/saml-fixtures/okta/crewjam), decoded;
 variants of them re-timed or with the assertion decrypted in place; and responses minted by
@@ -16,13 +21,9 @@ import os
 import sys
 import tempfile
 
-from lxml import etree
-import xmlsec
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "idp"))
-import mint  # noqa: E402
 
 OKTA = os.path.join(TOP, "..", "shared", "saml-fixtures", "okta", "crewjam")
 OKTA_ISSUER = "http://www.okta.com/exkppsa1qwuFV4D7z0h7"
@@ -65,6 +66,8 @@ def retime(xml, old, new):
 
 def decrypt_in_place(xml):
     """The response with its EncryptedAssertion replaced by the plaintext Assertion."""
+    from lxml import etree
+    import xmlsec
     root = etree.fromstring(xml)
     ea = root.find(".//saml2:EncryptedAssertion", NS)
     ek = ea.find(".//xenc:EncryptedKey", NS)
@@ -82,6 +85,7 @@ def decrypt_in_place(xml):
 
 
 def minted(workdir):
+    import mint
     idp = mint.MintIdP(workdir, entity_id=OKTA_ISSUER)
     sp_cert = os.path.join(OKTA, "sp_cert.pem")
 
@@ -208,12 +212,70 @@ def identity_header_corpus():
         write(d, "value%02d" % i, v)
 
 
+def scim_filter_corpus():
+    # SCIM ?filter= values (the target also reads each as a PATCH path)
+    d = corpus("scim_filter")
+    filters = [
+        # what Okta sends: a userName lookup before each create, and its variants
+        'userName eq "a@b.com"', 'userName eq "isaac.brock@example.com"',
+        'userName eq "O\'Brien+okta@Example.COM"', 'externalId eq "00u1abcdEFGH5d7"',
+        # every operator, on columns of each kind
+        'userName ne "a@b.com"', 'displayName co "Ada"', 'name.givenName sw "A"',
+        'name.familyName ew "nal"', 'userName gt "m"', 'userName ge "M"',
+        'name.formatted lt "Z"', 'displayName le "b"', 'externalId pr', 'title pr',
+        'active eq true', 'active ne False', 'active pr',
+        'meta.lastModified gt "2011-05-13T04:42:34Z"',
+        'meta.created ge "2024-01-31T09:00:00.5+01:00"',
+        'meta.created lt "2024-01-31T09:00:00-14:00" and meta.created le "9999-12-31T23:59:59Z"',
+        'displayName eq null', 'externalId ne null', 'emails eq null', 'emails ne null',
+        # emails: value paths, sub-attributes, the multi-valued shorthand
+        'emails[type eq "work" and value co "@x"]', 'emails[primary eq true]',
+        'emails[not (type eq "home") or value ew ".org"]', 'emails co "example.com"',
+        'emails.value sw "a@"', 'emails.type eq "work" and emails.primary eq true',
+        'emails.display pr', 'emails pr', 'phoneNumbers[type eq "mobile"]',
+        # URN-qualified names
+        'urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J"',
+        'urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "jensen"',
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984"',
+        'URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:manager.value eq "26"',
+        'urn:example:custom:1.0:User:costCode eq "x"',
+        # not / and / or with parentheses, precedence, case
+        'not (active eq false) and (userName sw "a" or emails co "@example.com")',
+        'a pr or b pr and c pr', '((a pr or b pr) and not (not (c pr)))',
+        'USERNAME EQ "A@B.COM" AND Active Eq TRUE Or NOT(title PR)',
+        'userType eq "Employee" and emails[type eq "work" and value co "@example.com"]',
+        'not eq "x"', ' \t(userName\teq"x")\r\n',
+        # literals: escapes, non-ASCII, numbers, LIKE and GLOB metacharacters
+        'displayName eq "Caf\\u00e9 \\ud83d\\ude00 \\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t"',
+        'displayName eq "\u00dcnal \u2603"', 'loginCount gt 4.2e1', 'x eq -0.5E+3',
+        'userName co "50%_off!"', 'externalId sw "Ab*?[x]%_!"', 'id ew "]*"',
+        # PATCH paths
+        'emails[type eq "work"].value', 'name.givenName',
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value',
+        # refused
+        'userName eq', '(userName pr', 'emails[type[value pr]]', 'a eq "\\ud83d"',
+        'active gt true', 'meta.created gt "yesterday"', 'userName pr xor title pr',
+    ]
+    for i, f in enumerate(filters):
+        write(d, "filter%02d" % i, f)
+
+
+CORPORA = {
+    "acs": acs_corpora,
+    "returnto": returnto_corpus,
+    "cookie": cookie_corpus,
+    "session_record": session_record_corpus,
+    "identity_header": identity_header_corpus,
+    "scim_filter": scim_filter_corpus,
+}
+
+
 if __name__ == "__main__":
-    acs_corpora()
-    returnto_corpus()
-    cookie_corpus()
-    session_record_corpus()
-    identity_header_corpus()
+    for name in sys.argv[1:] or CORPORA:
+        if name not in CORPORA:
+            sys.exit("make_seeds.py: no corpus %s (%s)" % (name, ", ".join(CORPORA)))
+        CORPORA[name]()
     for name in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         files = os.listdir(os.path.join(HERE, "corpus", name))
         size = sum(os.path.getsize(os.path.join(HERE, "corpus", name, f)) for f in files)

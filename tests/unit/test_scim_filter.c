@@ -373,6 +373,27 @@ static void test_filter_refuses_operator_value_mismatches(apr_pool_t *p)
               "character 1: 'emails' is a string: compare it with a string in double quotes");
 }
 
+/* Found by fuzz_scim_filter: "9999-12-31T23:59:60Z" was bound as "10000-01-01T00:00:00Z",
+ * which as text sorts below every stored time, so SQL and scim_filter_match disagreed. */
+static void test_filter_refuses_datetimes_outside_years_0000_to_9999_in_utc(apr_pool_t *p)
+{
+    CHECK_STR(error_of(p, "meta.created le \"9999-12-31T23:59:60Z\""),
+              "character 1: 'meta.created' is a dateTime: it must fall in the years 0000 to 9999 "
+              "in UTC");
+    CHECK_STR(error_of(p, "meta.lastModified gt \"9999-12-31T23:30:00-01:00\""),
+              "character 1: 'meta.lastModified' is a dateTime: it must fall in the years 0000 to "
+              "9999 in UTC");
+    CHECK_STR(error_of(p, "meta.created lt \"0000-01-01T00:00:00+00:01\""),
+              "character 1: 'meta.created' is a dateTime: it must fall in the years 0000 to 9999 "
+              "in UTC");
+    CHECK_STR(sql(p, "meta.created le \"9999-12-31T23:59:59.999Z\"", SCIM_SQL_SQLITE),
+              "(scim_users.created IS NOT NULL AND scim_users.created <= %s)"
+              " | 9999-12-31T23:59:59Z");
+    CHECK_STR(sql(p, "meta.created ge \"0000-01-01T01:00:00+01:00\"", SCIM_SQL_PGSQL),
+              "(scim_users.created IS NOT NULL AND scim_users.created >= %s)"
+              " | 0000-01-01T00:00:00Z");
+}
+
 static void test_filter_limits_length_depth_and_size(apr_pool_t *p)
 {
     char *long_value = apr_palloc(p, SCIM_FILTER_MAX_LENGTH + 20);
@@ -598,6 +619,7 @@ int main(void)
         UNIT(test_filter_refuses_bad_names),
         UNIT(test_filter_refuses_bad_string_escapes),
         UNIT(test_filter_refuses_operator_value_mismatches),
+        UNIT(test_filter_refuses_datetimes_outside_years_0000_to_9999_in_utc),
         UNIT(test_filter_limits_length_depth_and_size),
         UNIT(test_path_parse_reads_patch_paths),
         UNIT(test_path_parse_refuses_malformed_paths),
