@@ -209,36 +209,46 @@ static void check_canary(request_rec *r, const cache_key *about_to_store)
         plant_canary(r, b, now);
 }
 
-static apr_status_t store_unlocked(request_rec *r, const char *key, const char *value,
-                                   apr_time_t expiry)
-{
+/* A value sealed for its key, ready to store: made before taking the lock, so the lock
+ * covers the cache operation alone. */
+typedef struct {
     cache_key k;
-    apr_size_t n = 0;
-    if (make_key(key, &k) != APR_SUCCESS)
+    unsigned char *sealed;
+    apr_size_t n;
+} sealed_entry;
+
+static apr_status_t seal_entry(request_rec *r, const char *key, const char *value,
+                               sealed_entry *e)
+{
+    if (make_key(key, &e->k) != APR_SUCCESS)
         return APR_EGENERAL;
-    unsigned char *sealed = session_seal(r->pool, &cache.key, k.bytes, sizeof k.bytes, value,
-                                         strlen(value), &n);
-    if (sealed == NULL || n > MAX_VALUE_BYTES)
-        return APR_EGENERAL;
-    check_canary(r, &k);
-    return cache.provider->store(cache.instance, r->server, k.bytes, sizeof k.bytes, expiry,
-                                 sealed, (unsigned int)n, r->pool);
+    e->sealed = session_seal(r->pool, &cache.key, e->k.bytes, sizeof e->k.bytes, value,
+                             strlen(value), &e->n);
+    return e->sealed && e->n <= MAX_VALUE_BYTES ? APR_SUCCESS : APR_EGENERAL;
+}
+
+static apr_status_t store_unlocked(request_rec *r, const sealed_entry *e, apr_time_t expiry)
+{
+    check_canary(r, &e->k);
+    return cache.provider->store(cache.instance, r->server, e->k.bytes, sizeof e->k.bytes,
+                                 expiry, e->sealed, (unsigned int)e->n, r->pool);
+}
+
+static apr_status_t fetch_unlocked(request_rec *r, const cache_key *k, unsigned char **buf,
+                                   unsigned int *n)
+{
+    *buf = apr_palloc(r->pool, MAX_VALUE_BYTES);
+    *n = MAX_VALUE_BYTES;
+    return cache.provider->retrieve(cache.instance, r->server, k->bytes, sizeof k->bytes, *buf,
+                                    n, r->pool);
 }
 
 /* A value that does not open (tampered, written with another key, moved from another key) is
  * logged and treated as absent. */
-static apr_status_t get_unlocked(request_rec *r, const char *key, char **value, apr_size_t *len)
+static apr_status_t open_entry(request_rec *r, const cache_key *k, const unsigned char *buf,
+                               unsigned int n, char **value, apr_size_t *len)
 {
-    cache_key k;
-    if (make_key(key, &k) != APR_SUCCESS)
-        return APR_EGENERAL;
-    unsigned char *buf = apr_palloc(r->pool, MAX_VALUE_BYTES);
-    unsigned int n = MAX_VALUE_BYTES;
-    apr_status_t rv = cache.provider->retrieve(cache.instance, r->server, k.bytes,
-                                               sizeof k.bytes, buf, &n, r->pool);
-    if (rv != APR_SUCCESS)
-        return rv;
-    *value = session_open(r->pool, &cache.key, k.bytes, sizeof k.bytes, buf, n, len);
+    *value = session_open(r->pool, &cache.key, k->bytes, sizeof k->bytes, buf, n, len);
     if (*value == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10515)
                       "session cache: an entry failed its integrity check (tampered, or "
@@ -251,69 +261,76 @@ static apr_status_t get_unlocked(request_rec *r, const char *key, char **value, 
 apr_status_t cs_cache_store(request_rec *r, const char *key, const char *value,
                             apr_time_t expiry)
 {
+    sealed_entry e;
+    apr_status_t rv = seal_entry(r, key, value, &e);
     int locked = provider_needs_lock();
-    apr_status_t rv = lock(locked);
-    if (rv != APR_SUCCESS)
-        return rv;
-    rv = store_unlocked(r, key, value, expiry);
-    unlock(locked);
+    if (rv == APR_SUCCESS && (rv = lock(locked)) == APR_SUCCESS) {
+        rv = store_unlocked(r, &e, expiry);
+        unlock(locked);
+    }
     return rv;
 }
 
 apr_status_t cs_cache_get(request_rec *r, const char *key, char **value, apr_size_t *len)
 {
+    cache_key k;
+    unsigned char *buf;
+    unsigned int n;
+    apr_status_t rv = make_key(key, &k);
     int locked = provider_needs_lock();
-    apr_status_t rv = lock(locked);
-    if (rv != APR_SUCCESS)
-        return rv;
-    rv = get_unlocked(r, key, value, len);
-    unlock(locked);
-    return rv;
+    if (rv == APR_SUCCESS && (rv = lock(locked)) == APR_SUCCESS) {
+        rv = fetch_unlocked(r, &k, &buf, &n);
+        unlock(locked);
+    }
+    return rv == APR_SUCCESS ? open_entry(r, &k, buf, n, value, len) : rv;
 }
 
 apr_status_t cs_cache_remove(request_rec *r, const char *key)
 {
-    int locked = provider_needs_lock();
-    apr_status_t rv = lock(locked);
-    if (rv != APR_SUCCESS)
-        return rv;
     cache_key k;
-    rv = make_key(key, &k);
-    if (rv == APR_SUCCESS)
+    apr_status_t rv = make_key(key, &k);
+    int locked = provider_needs_lock();
+    if (rv == APR_SUCCESS && (rv = lock(locked)) == APR_SUCCESS) {
         rv = cache.provider->remove(cache.instance, r->server, k.bytes, sizeof k.bytes,
                                     r->pool);
-    unlock(locked);
+        unlock(locked);
+    }
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
 
 apr_status_t cs_cache_take(request_rec *r, const char *key, char **value, apr_size_t *len)
 {
-    apr_status_t rv = lock(1);
-    if (rv != APR_SUCCESS)
-        return rv;
-    rv = get_unlocked(r, key, value, len);
-    if (rv == APR_SUCCESS) {
-        cache_key k;
-        if (make_key(key, &k) == APR_SUCCESS)
+    cache_key k;
+    unsigned char *buf;
+    unsigned int n;
+    apr_status_t rv = make_key(key, &k);
+    if (rv == APR_SUCCESS && (rv = lock(1)) == APR_SUCCESS) {
+        rv = fetch_unlocked(r, &k, &buf, &n);
+        if (rv == APR_SUCCESS)
             cache.provider->remove(cache.instance, r->server, k.bytes, sizeof k.bytes, r->pool);
+        unlock(1);
     }
-    unlock(1);
-    return rv;
+    return rv == APR_SUCCESS ? open_entry(r, &k, buf, n, value, len) : rv;
 }
 
 apr_status_t cs_cache_add_once(request_rec *r, const char *key, const char *value,
                                apr_time_t expiry)
 {
-    apr_status_t rv = lock(1);
-    if (rv != APR_SUCCESS)
-        return rv;
+    sealed_entry e;
+    unsigned char *buf;
+    unsigned int n;
     char *existing;
     apr_size_t len;
-    rv = get_unlocked(r, key, &existing, &len);
-    if (rv == APR_SUCCESS)
-        rv = APR_EEXIST;
-    else if (rv == APR_NOTFOUND)
-        rv = store_unlocked(r, key, value, expiry);
-    unlock(1);
+    apr_status_t rv = seal_entry(r, key, value, &e);
+    if (rv == APR_SUCCESS && (rv = lock(1)) == APR_SUCCESS) {
+        rv = fetch_unlocked(r, &e.k, &buf, &n);
+        /* present only if it opens: a planted or damaged entry does not block the real one */
+        if (rv == APR_SUCCESS)
+            rv = open_entry(r, &e.k, buf, n, &existing, &len) == APR_SUCCESS ? APR_EEXIST
+                                                                             : APR_NOTFOUND;
+        if (rv == APR_NOTFOUND)
+            rv = store_unlocked(r, &e, expiry);
+        unlock(1);
+    }
     return rv;
 }
