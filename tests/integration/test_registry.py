@@ -12,6 +12,7 @@ import requests
 import mint
 from echo_backend import EchoBackend
 from httpd import Httpd, free_port
+from pg import PostgresServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADMIN = os.path.join(HERE, "..", "..", "cloudsmith-saml-admin")
@@ -25,7 +26,9 @@ def acs(org):
 
 
 class RegistryServer:
-    def __init__(self, work, module_so):
+    def __init__(self, work, module_so, driver):
+        self.driver = driver
+        self.pg = PostgresServer().start() if driver == "pgsql" else None
         self.backend = EchoBackend(free_port()).start()
         self.idp_a = mint.MintIdP(str(work / "idp-a"), entity_id="http://mint-reg-a.test/metadata")
         self.idp_b = mint.MintIdP(str(work / "idp-b"), entity_id="http://mint-reg-b.test/metadata")
@@ -34,8 +37,8 @@ class RegistryServer:
         os.chmod(self.db_dir, 0o755)
         if os.geteuid() == 0:
             shutil.chown(self.db_dir, "www-data", "www-data")
-        self.db = os.path.join(self.db_dir, "store.db")
-        site = f"""
+        self.db = self.pg.dbd_params if self.pg else os.path.join(self.db_dir, "store.db")
+        self.site = f"""
 <LocationMatch "^/{SLUG_RE}/">
     AuthType CloudsmithSAML
     CloudsmithSAMLOrgFromPath On
@@ -52,21 +55,32 @@ class RegistryServer:
 </Location>
 ProxyPassMatch "^/({SLUG_RE}/.*)$" "http://127.0.0.1:{self.backend.port}/$1"
 """
-        self.httpd = Httpd(str(work / "httpd"), module_so, site, extra_modules=["dbd"],
-                           global_conf=f'DBDriver sqlite3\nDBDParams "{self.db}"\n'
-                                       "DBDMin 0\nDBDKeep 2\nDBDMax 8\nDBDExptime 60")
+        self.httpd = self.make_httpd(work / "httpd", module_so)
+        self.others = []
+
+    def make_httpd(self, workdir, module_so):
+        return Httpd(str(workdir), module_so, self.site, extra_modules=["dbd"],
+                     global_conf=f'DBDriver {self.driver}\nDBDParams "{self.db}"\n'
+                                 "DBDMin 0\nDBDKeep 2\nDBDMax 8\nDBDExptime 60")
 
     def stop(self):
-        self.httpd.stop()
+        for h in [self.httpd] + self.others:
+            h.stop()
         self.backend.stop()
+        if self.pg:
+            self.pg.stop()
         shutil.rmtree(self.db_dir, ignore_errors=True)
 
     def admin(self, *args, stdin=None, expect=0):
         """Runs cloudsmith-saml-admin as the web server's user (SQLite's files stay theirs)."""
-        cmd = [ADMIN, "--dbd-driver", "sqlite3", "--dbd-params", self.db, *args]
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "www-data", "--"] + cmd
-        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60)
+        env = dict(os.environ, CLOUDSMITH_SAML_DBD_DRIVER=self.driver,
+                   CLOUDSMITH_SAML_DBD_PARAMS=self.db)
+        cmd = [ADMIN, *args]
+        if os.geteuid() == 0 and not self.pg:
+            cmd = ["runuser", "-u", "www-data", "--", "env",
+                   "CLOUDSMITH_SAML_DBD_PARAMS=" + self.db] + cmd
+        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60,
+                           env=env)
         assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
         return p.stdout + p.stderr
 
@@ -78,6 +92,19 @@ ProxyPassMatch "^/({SLUG_RE}/.*)$" "http://127.0.0.1:{self.backend.port}/$1"
             self.admin("org", "enable", slug)
         if not enforce:
             self.admin("org", "enforce", slug, "off")
+
+    def sql(self, statement):
+        """One statement straight into the database, behind the admin command's back."""
+        if self.pg:
+            cmd = ["psql", "-h", "127.0.0.1", "-p", str(self.pg.port), "-U", "scim", "-d",
+                   "scim", "-v", "ON_ERROR_STOP=1", "-c", statement]
+            env = dict(os.environ, PGPASSWORD=self.pg.password)
+        else:
+            cmd = ["sqlite3", self.db, statement]
+            env = None
+            if os.geteuid() == 0:
+                cmd = ["runuser", "-u", "www-data", "--"] + cmd
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
 
     def set_metadata(self, slug, idp):
         with open(idp.metadata_path) as f:  # (the file is in pytest's private tree)
@@ -101,9 +128,10 @@ ProxyPassMatch "^/({SLUG_RE}/.*)$" "http://127.0.0.1:{self.backend.port}/$1"
         return {k.lower(): v for k, v in seen[-1]["headers"]} if seen else None
 
 
-@pytest.fixture(scope="module")
-def reg(tmp_path_factory, module_so):
-    server = RegistryServer(tmp_path_factory.mktemp("registry"), module_so)
+@pytest.fixture(scope="module", params=["sqlite3", "pgsql"])
+def reg(request, tmp_path_factory, module_so):
+    server = RegistryServer(tmp_path_factory.mktemp("registry-" + request.param), module_so,
+                            request.param)
     server.admin("org", "list")  # creates the schema before httpd's children touch it
     try:
         server.httpd.start()
@@ -222,12 +250,9 @@ def test_an_org_whose_metadata_lasso_refuses_gets_503(reg):
     # The admin command refuses bad metadata; a row changed behind its back still fails
     # closed, with the reason in the log.
     reg.org("broken", reg.idp_a)
-    sql = ("UPDATE orgs SET idp_metadata_xml = '<md:EntityDescriptor xmlns:md=\""
-           "urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"x\"/>', version = version + 1000 "
-           "WHERE slug = 'broken'")
-    cmd = ["sqlite3", reg.db, sql]
-    subprocess.run(["runuser", "-u", "www-data", "--"] + cmd if os.geteuid() == 0 else cmd,
-                   check=True)
+    reg.sql("UPDATE orgs SET idp_metadata_xml = '<md:EntityDescriptor xmlns:md=\""
+            "urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"x\"/>', version = version + 1000 "
+            "WHERE slug = 'broken'")
     mark = reg.httpd.log_mark()
     r = reg.get("/broken/page")
     assert r.status_code == 503 and "not set up correctly" in r.text
@@ -239,6 +264,39 @@ def test_an_org_declared_in_httpd_conf_keeps_its_own_section(reg):
     sid = reg.login("fixed", reg.idp_a, user="carol@example.com")
     assert reg.get("/fixed/page", sid, "fixed").status_code == 200
     assert reg.backend_saw("/fixed/page")["x-remote-user"] == "carol@example.com"
+
+
+def test_a_change_reaches_every_server_sharing_the_registry(reg, tmp_path, module_so):
+    other = reg.make_httpd(tmp_path / "second", module_so)
+    reg.others.append(other.start())
+    reg.org("shared", reg.idp_a)
+    sid = reg.login("shared", reg.idp_a)
+    assert reg.get("/shared/x", sid, "shared").status_code == 200
+    assert requests.get(other.base_url + "/shared/x", allow_redirects=False,
+                        timeout=30).status_code == 303
+    reg.admin("org", "enforce", "shared", "off")
+    wait_for_refresh()
+    for server in (reg.httpd, other):
+        assert requests.get(server.base_url + "/shared/anon", allow_redirects=False,
+                            timeout=30).status_code == 200
+
+
+def test_a_dead_database_keeps_loaded_orgs_and_refuses_unknown_ones(reg):
+    """Last of the module's tests: it stops PostgreSQL (SQLite is a file)."""
+    if reg.pg is None:
+        pytest.skip("SQLite cannot be taken down from outside")
+    reg.org("steady", reg.idp_a)
+    sid = reg.login("steady", reg.idp_a)
+    assert reg.get("/steady/before", sid, "steady").status_code == 200
+    reg.pg.proc.terminate()
+    reg.pg.proc.wait(30)
+    wait_for_refresh()
+    mark = reg.httpd.log_mark()
+    assert reg.get("/steady/after", sid, "steady").status_code == 200
+    assert "cannot check the org registry for changes" in reg.httpd.log_since(mark, "registry")
+    r = reg.get("/newcomer/page")
+    assert r.status_code == 503 and "cannot be read right now" in r.text
+    assert reg.backend_saw("/newcomer/page") is None
 
 
 @pytest.mark.parametrize("directive", [
