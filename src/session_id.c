@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <openssl/crypto.h>
@@ -41,14 +42,47 @@ static void fetch_sha256(void)
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
+/* Per thread, a digest context reused for every key (no allocation per request); freed when
+ * the thread ends. */
+static pthread_key_t digest_slot;
+static pthread_once_t digest_slot_once = PTHREAD_ONCE_INIT;
+static int digest_slot_ok;
+
+static void free_digest(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void make_digest_slot(void)
+{
+    digest_slot_ok = pthread_key_create(&digest_slot, free_digest) == 0;
+}
+
+static EVP_MD_CTX *thread_digest(void)
+{
+    if (pthread_once(&digest_slot_once, make_digest_slot) != 0 || !digest_slot_ok)
+        return NULL;
+    EVP_MD_CTX *ctx = pthread_getspecific(digest_slot);
+    if (ctx == NULL && (ctx = EVP_MD_CTX_new()) != NULL
+        && pthread_setspecific(digest_slot, ctx) != 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
 int session_cache_key(const char *logical_key, unsigned char out[SESSION_CACHE_KEY_BYTES])
 {
     unsigned int n = 0;
     if (logical_key == NULL || !CRYPTO_THREAD_run_once(&sha256_once, fetch_sha256))
         return -1;
     const EVP_MD *md = sha256_md ? sha256_md : EVP_sha256();
-    return EVP_Digest(logical_key, strlen(logical_key), out, &n, md, NULL)
-                   && n == SESSION_CACHE_KEY_BYTES
+    EVP_MD_CTX *ctx = thread_digest();
+    if (ctx == NULL)
+        return -1;
+    return EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, logical_key,
+                                                                 strlen(logical_key))
+                   && EVP_DigestFinal_ex(ctx, out, &n) && n == SESSION_CACHE_KEY_BYTES
                ? 0
                : -1;
 }

@@ -1,3 +1,5 @@
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -43,6 +45,66 @@ static const EVP_CIPHER *aes_256_gcm(void)
                                                                        : EVP_aes_256_gcm();
 }
 
+/* Per thread and direction, a context keyed once (AES key schedule and GCM tables): each value
+ * then only sets its nonce. Freed when the thread ends. */
+typedef struct {
+    EVP_CIPHER_CTX *ctx;
+    unsigned char key[SESSION_SEAL_KEY_BYTES];
+    int keyed;
+} thread_cipher;
+
+static pthread_key_t cipher_slot[2]; /* [0] open, [1] seal */
+static pthread_once_t cipher_slot_once = PTHREAD_ONCE_INIT;
+static int cipher_slot_ok;
+
+static void free_thread_cipher(void *data)
+{
+    thread_cipher *t = data;
+    EVP_CIPHER_CTX_free(t->ctx);
+    OPENSSL_cleanse(t->key, sizeof t->key);
+    free(t);
+}
+
+static void make_cipher_slots(void)
+{
+    cipher_slot_ok = pthread_key_create(&cipher_slot[0], free_thread_cipher) == 0
+                     && pthread_key_create(&cipher_slot[1], free_thread_cipher) == 0;
+}
+
+/* This thread's context for key, ready for EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, -1),
+ * or NULL. */
+static EVP_CIPHER_CTX *keyed_context(const session_seal_key *key, int encrypt)
+{
+    if (pthread_once(&cipher_slot_once, make_cipher_slots) != 0 || !cipher_slot_ok)
+        return NULL;
+    thread_cipher *t = pthread_getspecific(cipher_slot[encrypt]);
+    if (t == NULL) {
+        t = calloc(1, sizeof(*t));
+        if (t == NULL || (t->ctx = EVP_CIPHER_CTX_new()) == NULL
+            || pthread_setspecific(cipher_slot[encrypt], t) != 0) {
+            if (t)
+                EVP_CIPHER_CTX_free(t->ctx);
+            free(t);
+            return NULL;
+        }
+    }
+    if (!t->keyed || CRYPTO_memcmp(t->key, key->bytes, sizeof t->key) != 0) {
+        t->keyed = EVP_CipherInit_ex(t->ctx, aes_256_gcm(), NULL, key->bytes, NULL, encrypt);
+        if (!t->keyed)
+            return NULL;
+        memcpy(t->key, key->bytes, sizeof t->key);
+    }
+    return t->ctx;
+}
+
+/* After a failure the context may be half-way: key it again next time. */
+static void forget_context(int encrypt)
+{
+    thread_cipher *t = cipher_slot_ok ? pthread_getspecific(cipher_slot[encrypt]) : NULL;
+    if (t)
+        t->keyed = 0;
+}
+
 int session_seal_key_random(session_seal_key *out)
 {
     return RAND_bytes(out->bytes, sizeof out->bytes) == 1 ? 0 : -1;
@@ -59,16 +121,17 @@ unsigned char *session_seal(apr_pool_t *p, const session_seal_key *key, const vo
     out[0] = SEAL_VERSION;
     if (RAND_bytes(nonce, NONCE_BYTES) != 1)
         return NULL;
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *ctx = keyed_context(key, 1);
     int n = 0, tail = 0;
-    int ok = ctx && EVP_EncryptInit_ex(ctx, aes_256_gcm(), NULL, key->bytes, nonce)
+    int ok = ctx && EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1)
              && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len)
              && EVP_EncryptUpdate(ctx, body, &n, plaintext, (int)len)
              && EVP_EncryptFinal_ex(ctx, body + n, &tail)
              && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, body + len);
-    EVP_CIPHER_CTX_free(ctx);
-    if (!ok)
+    if (!ok) {
+        forget_context(1);
         return NULL;
+    }
     *out_len = len + SESSION_SEAL_OVERHEAD;
     return out;
 }
@@ -85,15 +148,15 @@ char *session_open(apr_pool_t *p, const session_seal_key *key, const void *aad,
     unsigned char tag[TAG_BYTES];
     memcpy(tag, body + body_len, TAG_BYTES);
     char *out = apr_palloc(p, body_len + 1);
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *ctx = keyed_context(key, 0);
     int n = 0, tail = 0;
-    int ok = ctx && EVP_DecryptInit_ex(ctx, aes_256_gcm(), NULL, key->bytes, nonce)
+    int ok = ctx && EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 0)
              && EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len)
              && EVP_DecryptUpdate(ctx, (unsigned char *)out, &n, body, (int)body_len)
              && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, tag)
              && EVP_DecryptFinal_ex(ctx, (unsigned char *)out + n, &tail) == 1;
-    EVP_CIPHER_CTX_free(ctx);
     if (!ok) {
+        forget_context(0);
         OPENSSL_cleanse(out, body_len);
         return NULL;
     }

@@ -1,8 +1,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
+#include <pthread.h>
 #include <stdlib.h>
 #include "unit.h"
+#include <apr_strings.h>
 #include "session_seal.h"
 
 static session_seal_key key_from(const char *material)
@@ -56,6 +58,39 @@ static void test_open_refuses_tampered_moved_and_foreign_values(apr_pool_t *p)
     CHECK_STR(session_open(p, &k, "cs:key1", 7, sealed, n, &m), "secret-session");
 }
 
+/* Each thread keeps keyed contexts: threads working at once, switching keys, must each get
+ * their own values back and never open the other key's. */
+static void *seal_and_open_many(void *failures)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, NULL);
+    session_seal_key a = key_from(MATERIAL_A), b = key_from(MATERIAL_B);
+    for (int i = 0; i < 2000; i++) {
+        const session_seal_key *k = i % 3 ? &a : &b, *other = i % 3 ? &b : &a;
+        char *text = apr_psprintf(p, "value %d", i);
+        apr_size_t n, m;
+        unsigned char *sealed = session_seal(p, k, "k", 1, text, strlen(text), &n);
+        const char *back = sealed ? session_open(p, k, "k", 1, sealed, n, &m) : NULL;
+        if (back == NULL || strcmp(back, text) != 0
+            || session_open(p, other, "k", 1, sealed, n, &m) != NULL)
+            ++*(int *)failures;
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+static void test_threads_seal_and_open_with_several_keys(apr_pool_t *p)
+{
+    pthread_t threads[4];
+    int failures[4] = {0};
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(pthread_create(&threads[i], NULL, seal_and_open_many, &failures[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK_INT(failures[i], 0);
+    }
+}
+
 static void test_key_material_must_be_long_enough(apr_pool_t *p)
 {
     session_seal_key k;
@@ -72,6 +107,7 @@ static const unit_case cases[] = {
     UNIT(test_seal_uses_a_fresh_nonce_each_time),
     UNIT(test_open_refuses_tampered_moved_and_foreign_values),
     UNIT(test_key_material_must_be_long_enough),
+    UNIT(test_threads_seal_and_open_with_several_keys),
     UNIT_END
 };
 
