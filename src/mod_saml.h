@@ -57,6 +57,9 @@ typedef struct cs_registry {
     /* per process, from child_init */
     apr_hash_t *orgs;            /* slug -> entry */
     struct apr_thread_rwlock_t *lock;
+    volatile apr_uint64_t version;       /* the registry's, as last read */
+    volatile apr_uint64_t version_read;  /* when */
+    volatile apr_uint32_t version_reading;
     struct cs_registry *next;
 } cs_registry;
 

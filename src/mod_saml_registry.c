@@ -1,10 +1,11 @@
 /* Orgs from the registry (CloudsmithSAMLOrgFromPath On): the first path segment names the org,
  * whose settings live in the database (org_store.h). Each process builds an org's SP when a
  * request first needs it, keeps it (up to CloudsmithSAMLOrgCacheSize orgs, least recently
- * used dropped first), and asks the database for the org's version at most once every
- * CloudsmithSAMLOrgRefreshInterval: a changed org is rebuilt, a deleted one is gone. While a
- * check or rebuild runs, other requests go on with what the process has; a database that
- * cannot answer keeps the last good settings. */
+ * used dropped first). Once every CloudsmithSAMLOrgRefreshInterval it reads the registry's
+ * version (one row, whatever the number of orgs): when that moved, each org in use asks for
+ * its own version once, and a changed org is rebuilt, a deleted one is gone. While a check or
+ * rebuild runs, other requests go on with what the process has; a database that cannot
+ * answer keeps the last good settings. */
 #include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -27,7 +28,8 @@ typedef struct registry_entry {
     apr_int64_t version;
     volatile apr_uint32_t refs;       /* the table's own, plus one per request using it */
     volatile apr_uint32_t refreshing; /* one request at a time re-checks the version */
-    volatile apr_uint64_t checked;    /* when the version was last confirmed */
+    volatile apr_uint64_t confirmed;  /* the registry version it was last confirmed at */
+    volatile apr_uint64_t failed;     /* when its last check could not be made, or 0 */
     volatile apr_uint64_t used;       /* for least-recently-used eviction */
 } registry_entry;
 
@@ -234,7 +236,8 @@ static void entry_remove(cs_registry *reg, registry_entry *e)
         entry_release(e);
 }
 
-static void warn_db(request_rec *r, const char *slug, const char *why)
+/* what: "org SLUG", or "orgs" for the registry's version. */
+static void warn_db(request_rec *r, const char *what, const char *why)
 {
     static volatile apr_uint64_t warned;
     apr_uint64_t last = apr_atomic_read64(&warned);
@@ -242,15 +245,16 @@ static void warn_db(request_rec *r, const char *slug, const char *why)
     if (now - (apr_time_t)last >= DB_WARN_INTERVAL
         && apr_atomic_cas64(&warned, (apr_uint64_t)now, last) == last)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10578)
-                      "org %s: cannot check the org registry for changes (%s): going on with "
-                      "the settings loaded before (next warning in 60 s at the earliest)",
-                      slug, why ? why : "unknown error");
+                      "%s: cannot check the org registry for changes (%s): going on with the "
+                      "settings loaded before (next warning in 60 s at the earliest)",
+                      what, why ? why : "unknown error");
 }
 
 /* e is stale: one request asks for its version and, when it changed, rebuilds it. Takes the
  * caller's reference to e; returns the entry the request should use, with a reference the
  * caller owns, or NULL and *status (404: the org was deleted). */
-static registry_entry *entry_refresh(request_rec *r, registry_entry *e, int *status)
+static registry_entry *entry_refresh(request_rec *r, registry_entry *e, apr_uint64_t registry,
+                                     int *status)
 {
     if (apr_atomic_cas32(&e->refreshing, 1, 0) != 0)
         return e; /* another request is at it */
@@ -264,7 +268,7 @@ static registry_entry *entry_refresh(request_rec *r, registry_entry *e, int *sta
     apr_time_t now = apr_time_now();
     registry_entry *fresh = NULL;
     if (st == ORG_STORE_FAILED)
-        warn_db(r, e->org.slug, why);
+        warn_db(r, apr_pstrcat(r->pool, "org ", e->org.slug, NULL), why);
     else if (st == ORG_STORE_NOT_FOUND)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10581)
                       "org %s: deleted from the registry", e->org.slug);
@@ -272,7 +276,12 @@ static registry_entry *entry_refresh(request_rec *r, registry_entry *e, int *sta
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10579)
                       "org %s: registry change picked up (version %" APR_INT64_T_FMT " -> %"
                       APR_INT64_T_FMT ")", e->org.slug, e->version, fresh->version);
-    apr_atomic_set64(&e->checked, (apr_uint64_t)now);
+    if (st == ORG_STORE_FAILED) {
+        apr_atomic_set64(&e->failed, (apr_uint64_t)now);
+    } else {
+        apr_atomic_set64(&e->failed, 0);
+        apr_atomic_set64(&e->confirmed, registry);
+    }
     apr_atomic_set32(&e->refreshing, 0);
     if (st == ORG_STORE_NOT_FOUND) {
         entry_remove(reg, e);
@@ -282,10 +291,33 @@ static registry_entry *entry_refresh(request_rec *r, registry_entry *e, int *sta
     }
     if (fresh == NULL)
         return e;
-    apr_atomic_set64(&fresh->checked, (apr_uint64_t)now);
+    apr_atomic_set64(&fresh->confirmed, registry);
     registry_entry *use = entry_install(reg, fresh, e);
     entry_release(e);
     return use;
+}
+
+/* The registry's version as this process knows it, read again (by one request) when it is
+ * older than the refresh interval. */
+static apr_uint64_t registry_version(request_rec *r, cs_registry *reg, apr_time_t now)
+{
+    apr_time_t read_at = (apr_time_t)apr_atomic_read64(&reg->version_read);
+    if (now - read_at >= cs_registry_refresh(reg)
+        && apr_atomic_cas32(&reg->version_reading, 1, 0) == 0) {
+        scim_db db;
+        apr_int64_t version = 0;
+        const char *why = cs_db_open(r, &db);
+        org_store_status st = ORG_STORE_FAILED;
+        if (why == NULL)
+            st = org_store_registry_version(r->pool, &db, &version, &why);
+        if (st == ORG_STORE_OK)
+            apr_atomic_set64(&reg->version, (apr_uint64_t)version);
+        else
+            warn_db(r, "orgs", why);
+        apr_atomic_set64(&reg->version_read, (apr_uint64_t)now);
+        apr_atomic_set32(&reg->version_reading, 0);
+    }
+    return apr_atomic_read64(&reg->version);
 }
 
 /* The registry entry for the request's org, referenced until the request ends; OK, or an
@@ -303,17 +335,21 @@ static int registry_lookup(request_rec *r, cs_registry *reg, registry_entry **ou
         apr_atomic_inc32(&e->refs);
     apr_thread_rwlock_unlock(reg->lock);
     apr_time_t now = apr_time_now();
+    /* read before the org, so a change committed in between is seen at the next check */
+    apr_uint64_t registry = registry_version(r, reg, now);
     if (e == NULL) {
         int rc = entry_load(r, reg, slug, &e);
         if (rc != OK)
             return rc;
-        apr_atomic_set64(&e->checked, (apr_uint64_t)now);
+        apr_atomic_set64(&e->confirmed, registry);
         apr_atomic_set64(&e->used, (apr_uint64_t)now);
         e = entry_install(reg, e, NULL);
     }
-    else if (now - (apr_time_t)apr_atomic_read64(&e->checked) >= cs_registry_refresh(reg)) {
+    else if (apr_atomic_read64(&e->confirmed) != registry) {
+        apr_time_t failed = (apr_time_t)apr_atomic_read64(&e->failed);
         int status = OK;
-        e = entry_refresh(r, e, &status);
+        if (failed == 0 || now - failed >= cs_registry_refresh(reg))
+            e = entry_refresh(r, e, registry, &status);
         if (e == NULL)
             return status;
     }

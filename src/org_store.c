@@ -161,6 +161,19 @@ org_store_status org_store_version(apr_pool_t *p, const scim_db *db, const char 
     return ORG_STORE_OK;
 }
 
+org_store_status org_store_registry_version(apr_pool_t *p, const scim_db *db,
+                                            apr_int64_t *version, const char **error)
+{
+    apr_array_header_t *rows = NULL;
+    int rv = dbd_select(p, db, "SELECT last_version FROM org_version_counter", 0, NULL, 1,
+                        &rows);
+    if (rv != 0)
+        return db_failure(p, db, rv, "select registry version", error);
+    const char *v = rows->nelts ? APR_ARRAY_IDX(rows, 0, const char **)[0] : NULL;
+    *version = v ? apr_atoi64(v) : 0;
+    return ORG_STORE_OK;
+}
+
 org_store_status org_store_list(apr_pool_t *p, const scim_db *db, apr_array_header_t **slugs,
                                 const char **error)
 {
@@ -291,7 +304,9 @@ org_store_status org_store_delete(apr_pool_t *p, const scim_db *db, const char *
         return db_failure(p, db, rv, "begin", error);
     const char *args[] = {slug};
     int orgs_deleted = 0, users_deleted = 0;
-    rv = dbd_run(p, db, "DELETE FROM orgs WHERE slug = %s", 1, args, &orgs_deleted);
+    rv = next_version(p, db); /* readers learn of the delete from the registry's version */
+    if (rv == 0)
+        rv = dbd_run(p, db, "DELETE FROM orgs WHERE slug = %s", 1, args, &orgs_deleted);
     if (rv == 0 && orgs_deleted == 0) {
         dbd_finish(p, db, trans, -1);
         return no_such_org(p, slug, error);

@@ -68,6 +68,12 @@ org_store_status org_store_get(apr_pool_t *p, const scim_db *db, const char *slu
 org_store_status org_store_version(apr_pool_t *p, const scim_db *db, const char *slug,
                                    apr_int64_t *version, const char **error);
 
+/* The registry's version: the highest version any org was given, raised by every writer,
+ * deletes included. While it stays the same, no org changed: the module asks for it once per
+ * interval instead of asking each org. */
+org_store_status org_store_registry_version(apr_pool_t *p, const scim_db *db,
+                                            apr_int64_t *version, const char **error);
+
 /* Every org's slug, in byte order (array of const char *). */
 org_store_status org_store_list(apr_pool_t *p, const scim_db *db, apr_array_header_t **slugs,
                                 const char **error);

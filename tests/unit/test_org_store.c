@@ -479,6 +479,38 @@ static void test_delete_takes_mappings_and_scim_users_and_versions_never_repeat(
     CHECK_INT(get(p, &db, "acme").groupsync->nelts, 0);
 }
 
+static apr_int64_t registry_version(apr_pool_t *p, scim_db *db)
+{
+    apr_int64_t v = -1;
+    const char *err = NULL;
+    CHECK_INT(org_store_registry_version(p, db, &v, &err), ORG_STORE_OK);
+    return v;
+}
+
+/* The module re-checks orgs only when the registry's version moved: every change, a delete
+ * included, must move it, and it must be the newest org version. */
+static void test_the_registry_version_moves_with_every_change_and_delete(apr_pool_t *p)
+{
+    scim_db db = open_db(p);
+    const char *err = NULL;
+    CHECK_INT(registry_version(p, &db), 0);
+    CHECK_INT(org_store_create(p, &db, "acme", NOW, &err), ORG_STORE_OK);
+    CHECK_INT(org_store_create(p, &db, "globex", NOW, &err), ORG_STORE_OK);
+    apr_int64_t v = registry_version(p, &db);
+    CHECK(v == version_of(p, &db, "globex") && v > version_of(p, &db, "acme"));
+    CHECK_INT(org_store_set_saml_enforced(p, &db, "acme", 0, NOW, &err), ORG_STORE_OK);
+    CHECK(registry_version(p, &db) > v);
+    CHECK(registry_version(p, &db) == version_of(p, &db, "acme"));
+    v = registry_version(p, &db);
+    CHECK_INT(org_store_delete(p, &db, "globex", NULL, &err), ORG_STORE_OK);
+    CHECK(registry_version(p, &db) > v);
+    v = registry_version(p, &db);
+    /* refused and failed writes leave it alone */
+    CHECK_INT(org_store_set_saml_enabled(p, &db, "acme", 1, NOW, &err), ORG_STORE_REFUSED);
+    CHECK_INT(org_store_delete(p, &db, "nosuch", NULL, &err), ORG_STORE_NOT_FOUND);
+    CHECK(registry_version(p, &db) == v);
+}
+
 static void test_writers_on_a_missing_org_are_not_found(apr_pool_t *p)
 {
     scim_db db = open_db(p);
@@ -592,6 +624,7 @@ static const unit_case cases[] = {
     UNIT(test_groupsync_mappings_in_a_stable_order),
     UNIT(test_scim_hash_is_stored_as_its_canonical_line),
     UNIT(test_delete_takes_mappings_and_scim_users_and_versions_never_repeat),
+    UNIT(test_the_registry_version_moves_with_every_change_and_delete),
     UNIT(test_writers_on_a_missing_org_are_not_found),
     UNIT(test_a_broken_database_is_failed_not_not_found),
     UNIT(test_a_version_1_database_migrates_in_place),
