@@ -612,7 +612,8 @@ def phase_pickup(httpd, registry, slug, trials, refresh_s, kids):
         enforced = True
         time.sleep(refresh_s + 0.5)  # the poller's checks run at their own pace
         for trial in range(trials):
-            time.sleep(random.uniform(0, 1.0))
+            # at a random point of the children's check cycles (a trial ends just after one)
+            time.sleep(random.uniform(0, refresh_s))
             enforced = not enforced
             old, new = (200, 303) if enforced else (303, 200)
             mark = httpd.log_mark()
