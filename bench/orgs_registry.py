@@ -809,8 +809,8 @@ def main():
     ap.add_argument("--sessions", default="1000,10000", help="comma-separated session "
                     "counts, each measured: on the big side one session in each of this many "
                     "orgs, on the other all in its org")
-    ap.add_argument("--memory-at", type=int, default=1000, help="also measure memory with "
-                    "this many orgs built")
+    ap.add_argument("--memory-at", type=int, help="also measure memory with this many orgs "
+                    "built (default: a tenth of --orgs, at most 1,000)")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     ap.add_argument("--conns", default="16,64")
@@ -829,6 +829,8 @@ def main():
             "sessions": sorted(int(x) for x in args.sessions.split(",")),
             "trials": args.trials, "cache_size": cache_size,
             "intervals": [int(x) for x in args.intervals.split(",")]}
+    if args.memory_at is None:
+        args.memory_at = min(1000, args.orgs // 10)
     if os.geteuid() != 0:
         sys.exit("run as root: Apache's children run as www-data, who owns the registries")
     for tool in ("wrk", "runuser"):
@@ -837,8 +839,8 @@ def main():
     if not (os.path.exists(bench.MODULE_SO) and os.path.exists(ADMIN)):
         sys.exit("missing %s or %s: run tests/build" % (bench.MODULE_SO, ADMIN))
     if not 1 <= min(opts["sessions"]) <= max(opts["sessions"]) <= args.orgs \
-            or not 0 < args.memory_at < args.orgs:
-        sys.exit("--sessions must be 1..--orgs and --memory-at below --orgs")
+            or not 20 <= args.memory_at < args.orgs:
+        sys.exit("--sessions must be 1..--orgs and --memory-at 20..--orgs - 1")
 
     main_pid = os.getpid()  # (the minting pool's workers inherit this handler)
 
