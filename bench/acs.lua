@@ -1,9 +1,10 @@
 -- wrk script: POST pre-minted ACS bodies (one application/x-www-form-urlencoded form per
--- line of FILE), each exactly once, starting at byte START, COUNT of them. When they are all
--- sent, connections send GET /bench-idle (a 404, never counted) until every POST has its
--- answer, then the thread stops (wrk still waits out -d). Counts 302/303 (a login) and
--- anything else but 404 (a refusal); with COOKIES_OUT, appends the first cookie of every
--- login's Set-Cookie there, one per line.
+-- line of FILE; a line "PATH BODY" posts to PATH instead of the URL's path, e.g. many orgs'
+-- ACS), each exactly once, starting at byte START, COUNT of them. When they are all sent,
+-- connections send GET /bench-idle (a 404, never counted) until every POST has its answer,
+-- then the thread stops (wrk still waits out -d). Counts 302/303 (a login) and anything else
+-- but 404 (a refusal); with COOKIES_OUT, appends the first cookie of every login's
+-- Set-Cookie there, one per line.
 --   wrk -t1 -c16 -d5s -s bench/acs.lua URL -- FILE START COUNT [COOKIES_OUT]
 -- Prints one line: "ACS sent=N ok=N refused=N".
 local f, left, verified = nil, 0, false
@@ -35,7 +36,10 @@ function request()
   end
   left = left - 1
   sent = sent + 1
-  return wrk.format("POST", nil, nil, f:read("l"))
+  local line = f:read("l")
+  local path, body = line:match("^(/%S*) (.*)$")
+  if path then return wrk.format("POST", path, nil, body) end
+  return wrk.format("POST", nil, nil, line)
 end
 
 function response(status, headers, body)

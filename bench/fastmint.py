@@ -124,4 +124,9 @@ def mint_many(minter, start, count, prefix, processes=2, chunk=500):
         out = []
         for part in pool.imap(_work, jobs):
             out.extend(part)
+        # the workers leave on their own before the with's terminate(): a worker waiting for
+        # the task queue's lock (which terminate() takes) can sleep through its SIGTERM when
+        # the benchmark installed a Python handler, and the pool then waits for it forever
+        pool.close()
+        pool.join()
         return out
