@@ -110,6 +110,8 @@ void *cs_create_dir_cfg(apr_pool_t *p, char *dir);
 void *cs_merge_dir_cfg(apr_pool_t *p, void *base, void *add);
 void cs_config_reset(void);
 int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+/* The org's ACS URL (which sessions are bound to) and SCIM base, under base_url. */
+void cs_org_set_urls(apr_pool_t *p, cs_org *org, const char *base_url);
 const char *cs_cache_spec(void);
 const char *cs_session_key_file(void);
 const apr_array_header_t *cs_all_identity_header_names(void);

@@ -524,6 +524,12 @@ static const char *base_url_of(apr_pool_t *p, const cs_dir_cfg *decl, const serv
                         : apr_psprintf(p, "%s://%s:%u", scheme, s->server_hostname, port);
 }
 
+void cs_org_set_urls(apr_pool_t *p, cs_org *org, const char *base_url)
+{
+    org->acs_url = apr_pstrcat(p, base_url, org->root_path, "saml/acs/", NULL);
+    org->scim_base = apr_pstrcat(p, base_url, org->root_path, "scim/v2", NULL);
+}
+
 static const char *server_base_url(apr_pool_t *p, const cs_org *org)
 {
     return base_url_of(p, org->decl, org->server);
@@ -611,10 +617,7 @@ int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         saml_sp_config cfg = {.org = org->slug, .sp_entity_id = d->sp_entity_id,
                               .sign_authn_requests = d->sign_requests == 1,
                               .idp_metadata_origin = d->idp_metadata_file};
-        org->scim_base = apr_pstrcat(pconf, server_base_url(pconf, org), org->root_path,
-                                     "scim/v2", NULL);
-        org->acs_url = apr_pstrcat(pconf, server_base_url(pconf, org), org->root_path,
-                                   "saml/acs/", NULL);
+        cs_org_set_urls(pconf, org, server_base_url(pconf, org));
         cfg.acs_url = org->acs_url;
         cfg.idp_metadata_xml = read_file(ptemp, d->idp_metadata_file, &error);
         if (cfg.idp_metadata_xml && d->sp_key_file)

@@ -103,8 +103,7 @@ static registry_entry *entry_build(server_rec *s, cs_registry *reg, const char *
     org->server = reg->server;
     org->decl = reg->decl;
     org->cookie_name = apr_pstrcat(pool, SESSION_COOKIE_PREFIX, slug, NULL);
-    org->acs_url = apr_pstrcat(pool, reg->base_url, org->root_path, "saml/acs/", NULL);
-    org->scim_base = apr_pstrcat(pool, reg->base_url, org->root_path, "scim/v2", NULL);
+    cs_org_set_urls(pool, org, reg->base_url);
     org->from_registry = 1;
     e->groupsync = apr_array_make(pool, 0, sizeof(groupsync_rule));
     e->version = rec->version;
@@ -342,6 +341,7 @@ static int registry_lookup(request_rec *r, cs_registry *reg, registry_entry **ou
         if (rc != OK)
             return rc;
         apr_atomic_set64(&e->confirmed, registry);
+        /* before it is in the table, or a concurrent eviction could take it for the oldest */
         apr_atomic_set64(&e->used, (apr_uint64_t)now);
         e = entry_install(reg, e, NULL);
     }
