@@ -240,8 +240,12 @@ static saml_reason check_encrypted_assertion(apr_pool_t *p, const xmlNode *encry
                                "algorithm (%s)", alg ? alg : "none given");
         return SAML_ERR_DECRYPT_FAILED;
     }
-    if (saml_xml_find_descendant(encrypted, XMLENC_NS, "EncryptedKey") == NULL) {
-        *detail = "EncryptedAssertion without an EncryptedKey";
+    /* Exactly the two places Lasso looks: beside the EncryptedData, or in its KeyInfo. */
+    const xmlNode *key_info = saml_xml_child(data, XMLDSIG_NS, "KeyInfo");
+    if (saml_xml_child(encrypted, XMLENC_NS, "EncryptedKey") == NULL
+        && saml_xml_child(key_info, XMLENC_NS, "EncryptedKey") == NULL) {
+        *detail = "EncryptedAssertion without an EncryptedKey beside its EncryptedData or in "
+                  "its KeyInfo";
         return SAML_ERR_DECRYPT_FAILED;
     }
     return SAML_OK;

@@ -491,6 +491,17 @@ static void test_acs_refuses_undecryptable_encrypted_assertions_before_lasso(apr
     const char *detail = NULL;
     CHECK_INT(saml_acs_consume(sp, no_key, &pol, p, &login, &detail), SAML_ERR_DECRYPT_FAILED);
     CHECK(detail && strstr(detail, "without an EncryptedKey"));
+
+    /* An EncryptedKey directly inside EncryptedData (not in its KeyInfo) is one Lasso never
+     * finds: refused here too. */
+    char *misplaced = tamper_b64(
+        p, no_key, "aes256-cbc\" xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"/>",
+        "aes256-cbc\"/><xenc:EncryptedKey><xenc:EncryptionMethod "
+        "Algorithm=\"http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p\"/></xenc:EncryptedKey>");
+    detail = NULL;
+    CHECK_INT(saml_acs_consume(sp, misplaced, &pol, p, &login, &detail),
+              SAML_ERR_DECRYPT_FAILED);
+    CHECK(detail && strstr(detail, "without an EncryptedKey"));
 }
 
 static const unit_case cases[] = {
