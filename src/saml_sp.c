@@ -121,11 +121,11 @@ static const char *pem_body(apr_pool_t *p, const char *pem)
     return body;
 }
 
-const char *saml_sp_metadata_xml(apr_pool_t *p, const saml_sp_config *cfg)
+static const char *sp_metadata(apr_pool_t *p, const saml_sp_config *cfg, int with_keys)
 {
     const char *entity_id = cfg->sp_entity_id ? cfg->sp_entity_id : cfg->acs_url;
     const char *keys = "";
-    const char *cert = cfg->sp_cert_pem ? pem_body(p, cfg->sp_cert_pem) : NULL;
+    const char *cert = with_keys && cfg->sp_cert_pem ? pem_body(p, cfg->sp_cert_pem) : NULL;
     if (cert)
         keys = apr_psprintf(p,
             "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s"
@@ -143,6 +143,11 @@ const char *saml_sp_metadata_xml(apr_pool_t *p, const saml_sp_config *cfg)
         "</md:SPSSODescriptor></md:EntityDescriptor>\n",
         xml_escape(p, entity_id), cfg->sign_authn_requests ? "true" : "false", keys,
         xml_escape(p, cfg->acs_url));
+}
+
+const char *saml_sp_metadata_xml(apr_pool_t *p, const saml_sp_config *cfg)
+{
+    return sp_metadata(p, cfg, 1);
 }
 
 static apr_status_t release_server(void *data)
@@ -171,12 +176,14 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
                            "certificate", cfg->idp_metadata_origin);
     sp->cfg.sign_authn_requests = sp->signs_requests; /* what the SP metadata advertises */
 
-    const char *sp_metadata = saml_sp_metadata_xml(p, &sp->cfg);
-    /* No certificate for Lasso: it would only go into KeyInfo, which the HTTP-Redirect
-     * binding does not carry, and Lasso first tries the PEM text as a file name, leaking an
-     * OpenSSL BIO in xmlsec on every signed request (tests/asan/repro_...). The SP metadata
-     * still advertises the certificate. */
-    sp->server = lasso_server_new_from_buffers(sp_metadata, cfg->sp_key_pem, NULL, NULL);
+    /* No certificate for Lasso, neither as an argument nor in its copy of our metadata: it
+     * would only go into KeyInfo, which the HTTP-Redirect binding does not carry; as an
+     * argument Lasso first tries the PEM text as a file name, leaking an OpenSSL BIO in xmlsec
+     * on every signed request (tests/asan/repro_...); in the metadata each KeyDescriptor costs
+     * an xmlsec keys manager, which loads the system CA bundle (about 20 ms, most of an org's
+     * build). The SP metadata we serve still advertises the certificate. */
+    sp->server = lasso_server_new_from_buffers(sp_metadata(p, &sp->cfg, 0), cfg->sp_key_pem,
+                                               NULL, NULL);
     if (sp->server == NULL)
         return "Lasso could not build the service provider from its metadata and key (check "
                "the SP private key and certificate)";
