@@ -6,6 +6,10 @@
 #include <lasso/utils.h>
 #include <lasso/xml/saml-2.0/samlp2_authn_request.h>
 #include <lasso/xml/saml-2.0/samlp2_name_id_policy.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <apr_base64.h>
+#include <apr_tables.h>
 #include "saml_sp.h"
 #include "saml_xml.h"
 
@@ -80,6 +84,100 @@ const char *saml_idp_metadata_check(apr_pool_t *p, const char *xml, const char *
         *entity_id = apr_pstrdup(p, id);
     xmlFree(id);
     xmlFreeDoc(doc);
+    return error;
+}
+
+/* The public key of a base64 ds:X509Certificate, as PEM SubjectPublicKeyInfo; NULL when the
+ * text is not one DER certificate. */
+static const char *certificate_public_key_pem(apr_pool_t *p, const char *b64)
+{
+    char *compact = apr_pstrdup(p, b64), *w = compact;
+    for (const char *r = b64; *r; r++)
+        if (*r != ' ' && *r != '\t' && *r != '\r' && *r != '\n')
+            *w++ = *r;
+    *w = '\0';
+    unsigned char *der = apr_palloc(p, apr_base64_decode_len(compact));
+    int der_len = apr_base64_decode_binary(der, compact);
+    const unsigned char *in = der;
+    X509 *cert = der_len > 0 ? d2i_X509(NULL, &in, der_len) : NULL;
+    const char *pem = NULL;
+    if (cert && in == der + der_len) {
+        BIO *out = BIO_new(BIO_s_mem());
+        EVP_PKEY *key = X509_get0_pubkey(cert);
+        char *data;
+        long n;
+        if (out && key && PEM_write_bio_PUBKEY(out, key)
+            && (n = BIO_get_mem_data(out, &data)) > 0)
+            pem = apr_pstrndup(p, data, n);
+        BIO_free(out);
+    }
+    X509_free(cert);
+    return pem;
+}
+
+/* What Lasso gets of the IdP's metadata: the document without any KeyDescriptor, and the
+ * public key of each signing KeyDescriptor of the IDPSSODescriptor (its first certificate).
+ * Lasso would otherwise read each KeyDescriptor through an xmlsec keys manager, which loads
+ * the system CA bundle (about 20 ms each), and keep the certificate in the key, which xmlsec
+ * then copies through OpenSSL's decoders on every signature it checks. Keys from any other
+ * role descriptor are not trusted for the IdP's signatures. */
+static const char *idp_metadata_for_lasso(apr_pool_t *p, const char *xml, const char **stripped,
+                                          apr_array_header_t **signing_keys)
+{
+    const char *error = NULL;
+    xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
+    if (doc == NULL)
+        return error;
+    apr_array_header_t *keys = apr_array_make(p, 2, sizeof(const char *));
+    const xmlNode *idp = find_idp_descriptor(xmlDocGetRootElement(doc));
+    for (const xmlNode *kd = idp ? idp->children : NULL; kd && !error; kd = kd->next) {
+        if (!saml_xml_is(kd, MD_NS, "KeyDescriptor"))
+            continue;
+        const char *use = saml_xml_attr(p, kd, "use");
+        const xmlNode *cert = saml_xml_find_descendant(kd, DS_NS, "X509Certificate");
+        if ((use && strcmp(use, "signing") != 0) || cert == NULL)
+            continue;
+        const char *text = saml_xml_plain_text(p, cert);
+        const char *pem = text ? certificate_public_key_pem(p, text) : NULL;
+        if (pem == NULL)
+            error = apr_psprintf(p, "signing certificate %d is not a base64 X.509 certificate",
+                                 keys->nelts + 1);
+        else
+            APR_ARRAY_PUSH(keys, const char *) = pem;
+    }
+    xmlNode *next;
+    for (xmlNode *n = xmlDocGetRootElement(doc); n && !error; n = next) {
+        if (saml_xml_is(n, MD_NS, "KeyDescriptor")) {
+            /* unlinked subtree: continue after it */
+            for (next = n; next && next->next == NULL; next = next->parent)
+                ;
+            next = next ? next->next : NULL;
+            xmlUnlinkNode(n);
+            xmlFreeNode(n);
+            continue;
+        }
+        if (n->children) {
+            next = n->children;
+            continue;
+        }
+        for (next = n; next && next->next == NULL; next = next->parent)
+            ;
+        next = next ? next->next : NULL;
+    }
+    if (error == NULL) {
+        xmlChar *out = NULL;
+        int len = 0;
+        xmlDocDumpMemory(doc, &out, &len);
+        *stripped = out ? apr_pstrndup(p, (const char *)out, len) : NULL;
+        xmlFree(out);
+        if (*stripped == NULL)
+            error = "out of memory writing the IdP metadata for Lasso";
+        else if (keys->nelts == 0)
+            error = "the IDPSSODescriptor has no signing certificate (KeyDescriptor with "
+                    "X509Certificate)";
+    }
+    xmlFreeDoc(doc);
+    *signing_keys = keys;
     return error;
 }
 
@@ -190,11 +288,28 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
     apr_pool_cleanup_register(p, sp->server, release_server, apr_pool_cleanup_null);
     sp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
 
-    LassoProvider *idp = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP,
-                                                        cfg->idp_metadata_xml, NULL, NULL);
+    const char *idp_metadata = NULL;
+    apr_array_header_t *keys = NULL;
+    error = idp_metadata_for_lasso(p, cfg->idp_metadata_xml, &idp_metadata, &keys);
+    if (error)
+        return apr_psprintf(p, "IdP metadata %s: %s", cfg->idp_metadata_origin, error);
+    /* Lasso takes the first key as text (it tries it as a file name first: "-----BEGIN..."
+     * names none) and the others through lasso_provider_add_key, in metadata order. */
+    LassoProvider *idp = lasso_provider_new_from_buffer(
+        LASSO_PROVIDER_ROLE_IDP, idp_metadata, APR_ARRAY_IDX(keys, 0, const char *), NULL);
     if (idp == NULL)
         return apr_psprintf(p, "IdP metadata %s: Lasso refused it", cfg->idp_metadata_origin);
-    int rc = lasso_server_add_provider2(sp->server, idp);
+    int rc = 0;
+    for (int i = 1; i < keys->nelts && rc == 0; i++) {
+        const char *pem = APR_ARRAY_IDX(keys, i, const char *);
+        LassoKey *key = lasso_key_new_for_signature_from_memory(
+            pem, strlen(pem), NULL, LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL);
+        rc = key ? lasso_provider_add_key(idp, key, TRUE) : LASSO_DS_ERROR_PUBLIC_KEY_LOAD_FAILED;
+        if (key)
+            g_object_unref(key);
+    }
+    if (rc == 0)
+        rc = lasso_server_add_provider2(sp->server, idp);
     g_object_unref(idp);
     if (rc != 0)
         return apr_psprintf(p, "IdP metadata %s: Lasso could not add the provider: %s",

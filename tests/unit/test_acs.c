@@ -504,7 +504,113 @@ static void test_acs_refuses_undecryptable_encrypted_assertions_before_lasso(apr
     CHECK(detail && strstr(detail, "without an EncryptedKey"));
 }
 
+/* Okta's metadata with its signing KeyDescriptor replaced by `replacement` (which may use
+ * okta_kd and other_kd below: Okta's own, and one holding another certificate). */
+static const char *okta_kd(apr_pool_t *p)
+{
+    const char *md = slurp(p, "okta_idp_metadata.xml");
+    const char *from = strstr(md, "<md:KeyDescriptor");
+    const char *to = strstr(md, "</md:KeyDescriptor>");
+    if (from == NULL || to == NULL)
+        abort();
+    return apr_pstrndup(p, from, to + strlen("</md:KeyDescriptor>") - from);
+}
+
+static const char *other_kd(apr_pool_t *p, const char *use)
+{
+    char *pem = slurp(p, "sp_cert.pem");
+    char *body = strstr(pem, "-----\n") + 6;
+    *strstr(body, "-----END") = '\0';
+    return apr_psprintf(p, "<md:KeyDescriptor%s><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/"
+                        "xmldsig#\"><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate>"
+                        "</ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+                        use ? apr_psprintf(p, " use=\"%s\"", use) : "", body);
+}
+
+static saml_sp *okta_sp_with_keys(apr_pool_t *p, const char *key_descriptors,
+                                  const char *after_idp, const char **error)
+{
+    const char *md = slurp(p, "okta_idp_metadata.xml");
+    const char *kd = okta_kd(p);
+    const char *at = strstr(md, kd);
+    const char *end = strstr(md, "</md:IDPSSODescriptor>") + strlen("</md:IDPSSODescriptor>");
+    const char *mid = apr_pstrndup(p, at + strlen(kd), end - at - strlen(kd));
+    saml_sp_config cfg = {
+        .org = "acme", .acs_url = OKTA_ACS, .sp_entity_id = OKTA_SP_ENTITY,
+        .idp_metadata_xml = apr_pstrcat(p, apr_pstrndup(p, md, at - md), key_descriptors, mid,
+                                        after_idp ? after_idp : "", end, NULL),
+        .idp_metadata_origin = "okta", .sp_key_pem = slurp(p, "sp_key.pem"),
+        .sp_cert_pem = slurp(p, "sp_cert.pem")};
+    saml_sp *sp = NULL;
+    *error = saml_sp_create(p, &cfg, &sp);
+    return sp;
+}
+
+/* Key rollover: every signing certificate of the IdP's descriptor is trusted, in any order. */
+static void test_acs_trusts_each_signing_certificate_of_the_idp(apr_pool_t *p)
+{
+    saml_login *login;
+    const char *error;
+    saml_sp *sp = okta_sp_with_keys(p, apr_pstrcat(p, other_kd(p, "signing"), okta_kd(p),
+                                                   NULL), NULL, &error);
+    CHECK(error == NULL && sp);
+    if (sp)
+        CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:24:30Z",
+                          &login), SAML_OK);
+    sp = okta_sp_with_keys(p, apr_pstrcat(p, okta_kd(p), other_kd(p, NULL), NULL), NULL,
+                           &error);
+    CHECK(error == NULL && sp);
+    if (sp)
+        CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:24:30Z",
+                          &login), SAML_OK);
+}
+
+/* The IdP's key only where it does not sign for the IdP: another role's descriptor, or a
+ * KeyDescriptor for encryption. Its signature is then refused. */
+static void test_acs_refuses_keys_not_given_for_idp_signing(apr_pool_t *p)
+{
+    saml_login *login;
+    const char *error;
+    const char *aa = apr_pstrcat(
+        p, "<md:AttributeAuthorityDescriptor protocolSupportEnumeration="
+           "\"urn:oasis:names:tc:SAML:2.0:protocol\">", okta_kd(p),
+        "<md:AttributeService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:SOAP\" "
+        "Location=\"https://idp.example/aa\"/></md:AttributeAuthorityDescriptor>", NULL);
+    saml_sp *sp = okta_sp_with_keys(p, other_kd(p, "signing"), aa, &error);
+    CHECK(error == NULL && sp);
+    if (sp)
+        CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:24:30Z",
+                          &login), SAML_ERR_SIGNATURE_INVALID);
+
+    const char *kd = okta_kd(p);
+    const char *use = strstr(kd, "use=\"signing\"");
+    const char *encryption_only = apr_pstrcat(p, apr_pstrndup(p, kd, use - kd),
+                                              "use=\"encryption\"", use + 13, NULL);
+    sp = okta_sp_with_keys(p, apr_pstrcat(p, other_kd(p, "signing"), encryption_only, NULL),
+                           NULL, &error);
+    if (error)
+        printf("     (%s)\n", error);
+    CHECK(error == NULL && sp);
+    if (sp)
+        CHECK_INT(consume(p, sp, slurp(p, OKTA_SIGNED_RESPONSE), "2020-03-03T19:24:30Z",
+                          &login), SAML_ERR_SIGNATURE_INVALID);
+}
+
+static void test_idp_signing_certificate_must_be_a_certificate(apr_pool_t *p)
+{
+    const char *error;
+    okta_sp_with_keys(p, apr_pstrcat(p, okta_kd(p), "<md:KeyDescriptor><ds:KeyInfo xmlns:ds="
+                                     "\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data>"
+                                     "<ds:X509Certificate>bm90IGEgY2VydGlmaWNhdGU="
+                                     "</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+                                     "</md:KeyDescriptor>", NULL), NULL, &error);
+    CHECK(error && strstr(error, "signing certificate 2 is not a base64 X.509 certificate"));
+}
+
 static const unit_case cases[] = {
+    UNIT(test_acs_trusts_each_signing_certificate_of_the_idp),
+    UNIT(test_acs_refuses_keys_not_given_for_idp_signing),
+    UNIT(test_idp_signing_certificate_must_be_a_certificate),
     UNIT(test_acs_refuses_undecryptable_encrypted_assertions_before_lasso),
     UNIT(test_authn_request_is_signed_with_rsa_sha256_when_asked),
     UNIT(test_idp_asking_for_signed_requests_needs_an_sp_key),
