@@ -32,61 +32,6 @@ static const xmlNode *find_idp_descriptor(const xmlNode *entity)
     return NULL;
 }
 
-static int has_signing_certificate(const xmlNode *idp)
-{
-    for (const xmlNode *kd = idp->children; kd; kd = kd->next) {
-        if (!saml_xml_is(kd, MD_NS, "KeyDescriptor"))
-            continue;
-        char *use = (char *)xmlGetProp(kd, BAD_CAST "use");
-        int for_signing = use == NULL || strcmp(use, "signing") == 0;
-        xmlFree(use);
-        if (for_signing && saml_xml_find_descendant(kd, DS_NS, "X509Certificate"))
-            return 1;
-    }
-    return 0;
-}
-
-static int has_redirect_sso(const xmlNode *idp)
-{
-    for (const xmlNode *c = idp->children; c; c = c->next) {
-        if (!saml_xml_is(c, MD_NS, "SingleSignOnService"))
-            continue;
-        char *binding = (char *)xmlGetProp(c, BAD_CAST "Binding");
-        int ok = binding && strcmp(binding, BINDING_REDIRECT) == 0;
-        xmlFree(binding);
-        if (ok)
-            return 1;
-    }
-    return 0;
-}
-
-const char *saml_idp_metadata_check(apr_pool_t *p, const char *xml, const char **entity_id)
-{
-    const char *error = NULL;
-    xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
-    if (doc == NULL)
-        return error;
-    const xmlNode *root = xmlDocGetRootElement(doc);
-    const xmlNode *idp = NULL;
-    char *id = NULL;
-    if (!saml_xml_is(root, MD_NS, "EntityDescriptor"))
-        error = "the root element is not an md:EntityDescriptor (SAML 2.0 metadata namespace)";
-    else if ((id = (char *)xmlGetProp(root, BAD_CAST "entityID")) == NULL || *id == '\0')
-        error = "the EntityDescriptor has no entityID";
-    else if ((idp = find_idp_descriptor(root)) == NULL)
-        error = "no IDPSSODescriptor: this is not an identity provider's metadata";
-    else if (!has_signing_certificate(idp))
-        error = "the IDPSSODescriptor has no signing certificate (KeyDescriptor with "
-                "X509Certificate)";
-    else if (!has_redirect_sso(idp))
-        error = "the IDPSSODescriptor has no SingleSignOnService with the HTTP-Redirect binding";
-    else
-        *entity_id = apr_pstrdup(p, id);
-    xmlFree(id);
-    xmlFreeDoc(doc);
-    return error;
-}
-
 /* The public key of a base64 ds:X509Certificate, as PEM SubjectPublicKeyInfo; NULL when the
  * text is not one DER certificate. */
 static const char *certificate_public_key_pem(apr_pool_t *p, const char *b64)
@@ -115,6 +60,89 @@ static const char *certificate_public_key_pem(apr_pool_t *p, const char *b64)
     return pem;
 }
 
+/* The public key of the first certificate of each signing KeyDescriptor of the IdP's
+ * descriptor, in metadata order (key rollover publishes two). */
+static const char *idp_signing_keys(apr_pool_t *p, const xmlNode *idp,
+                                    apr_array_header_t **out)
+{
+    apr_array_header_t *keys = apr_array_make(p, 2, sizeof(const char *));
+    for (const xmlNode *kd = idp->children; kd; kd = kd->next) {
+        if (!saml_xml_is(kd, MD_NS, "KeyDescriptor"))
+            continue;
+        const char *use = saml_xml_attr(p, kd, "use");
+        const xmlNode *cert = saml_xml_find_descendant(kd, DS_NS, "X509Certificate");
+        if ((use && strcmp(use, "signing") != 0) || cert == NULL)
+            continue;
+        const char *text = saml_xml_plain_text(p, cert);
+        const char *pem = text ? certificate_public_key_pem(p, text) : NULL;
+        if (pem == NULL)
+            return apr_psprintf(p, "signing certificate %d is not a base64 X.509 certificate",
+                                keys->nelts + 1);
+        APR_ARRAY_PUSH(keys, const char *) = pem;
+    }
+    if (keys->nelts == 0)
+        return "the IDPSSODescriptor has no signing certificate (KeyDescriptor with "
+               "X509Certificate)";
+    *out = keys;
+    return NULL;
+}
+
+static int has_redirect_sso(const xmlNode *idp)
+{
+    for (const xmlNode *c = idp->children; c; c = c->next) {
+        if (!saml_xml_is(c, MD_NS, "SingleSignOnService"))
+            continue;
+        char *binding = (char *)xmlGetProp(c, BAD_CAST "Binding");
+        int ok = binding && strcmp(binding, BINDING_REDIRECT) == 0;
+        xmlFree(binding);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+const char *saml_idp_metadata_check(apr_pool_t *p, const char *xml, const char **entity_id)
+{
+    const char *error = NULL;
+    xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
+    if (doc == NULL)
+        return error;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    const xmlNode *idp = NULL;
+    apr_array_header_t *keys;
+    char *id = NULL;
+    if (!saml_xml_is(root, MD_NS, "EntityDescriptor"))
+        error = "the root element is not an md:EntityDescriptor (SAML 2.0 metadata namespace)";
+    else if ((id = (char *)xmlGetProp(root, BAD_CAST "entityID")) == NULL || *id == '\0')
+        error = "the EntityDescriptor has no entityID";
+    else if ((idp = find_idp_descriptor(root)) == NULL)
+        error = "no IDPSSODescriptor: this is not an identity provider's metadata";
+    else if ((error = idp_signing_keys(p, idp, &keys)) != NULL)
+        ;
+    else if (!has_redirect_sso(idp))
+        error = "the IDPSSODescriptor has no SingleSignOnService with the HTTP-Redirect binding";
+    else
+        *entity_id = apr_pstrdup(p, id);
+    xmlFree(id);
+    xmlFreeDoc(doc);
+    return error;
+}
+
+/* (libxml2 bounds the depth of what it parses, so the recursion is bounded too) */
+static void drop_key_descriptors(xmlNode *node)
+{
+    xmlNode *next;
+    for (xmlNode *c = node->children; c; c = next) {
+        next = c->next;
+        if (saml_xml_is(c, MD_NS, "KeyDescriptor")) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        } else {
+            drop_key_descriptors(c);
+        }
+    }
+}
+
 /* What Lasso gets of the IdP's metadata: the document without any KeyDescriptor, and the
  * public key of each signing KeyDescriptor of the IDPSSODescriptor (its first certificate).
  * Lasso would otherwise read each KeyDescriptor through an xmlsec keys manager, which loads
@@ -128,42 +156,11 @@ static const char *idp_metadata_for_lasso(apr_pool_t *p, const char *xml, const 
     xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
     if (doc == NULL)
         return error;
-    apr_array_header_t *keys = apr_array_make(p, 2, sizeof(const char *));
+    apr_array_header_t *keys = NULL;
     const xmlNode *idp = find_idp_descriptor(xmlDocGetRootElement(doc));
-    for (const xmlNode *kd = idp ? idp->children : NULL; kd && !error; kd = kd->next) {
-        if (!saml_xml_is(kd, MD_NS, "KeyDescriptor"))
-            continue;
-        const char *use = saml_xml_attr(p, kd, "use");
-        const xmlNode *cert = saml_xml_find_descendant(kd, DS_NS, "X509Certificate");
-        if ((use && strcmp(use, "signing") != 0) || cert == NULL)
-            continue;
-        const char *text = saml_xml_plain_text(p, cert);
-        const char *pem = text ? certificate_public_key_pem(p, text) : NULL;
-        if (pem == NULL)
-            error = apr_psprintf(p, "signing certificate %d is not a base64 X.509 certificate",
-                                 keys->nelts + 1);
-        else
-            APR_ARRAY_PUSH(keys, const char *) = pem;
-    }
-    xmlNode *next;
-    for (xmlNode *n = xmlDocGetRootElement(doc); n && !error; n = next) {
-        if (saml_xml_is(n, MD_NS, "KeyDescriptor")) {
-            /* unlinked subtree: continue after it */
-            for (next = n; next && next->next == NULL; next = next->parent)
-                ;
-            next = next ? next->next : NULL;
-            xmlUnlinkNode(n);
-            xmlFreeNode(n);
-            continue;
-        }
-        if (n->children) {
-            next = n->children;
-            continue;
-        }
-        for (next = n; next && next->next == NULL; next = next->parent)
-            ;
-        next = next ? next->next : NULL;
-    }
+    error = idp ? idp_signing_keys(p, idp, &keys) : "no IDPSSODescriptor";
+    if (error == NULL)
+        drop_key_descriptors(xmlDocGetRootElement(doc));
     if (error == NULL) {
         xmlChar *out = NULL;
         int len = 0;
@@ -172,9 +169,6 @@ static const char *idp_metadata_for_lasso(apr_pool_t *p, const char *xml, const 
         xmlFree(out);
         if (*stripped == NULL)
             error = "out of memory writing the IdP metadata for Lasso";
-        else if (keys->nelts == 0)
-            error = "the IDPSSODescriptor has no signing certificate (KeyDescriptor with "
-                    "X509Certificate)";
     }
     xmlFreeDoc(doc);
     *signing_keys = keys;

@@ -598,7 +598,12 @@ static void test_acs_refuses_keys_not_given_for_idp_signing(apr_pool_t *p)
 
 static void test_idp_signing_certificate_must_be_a_certificate(apr_pool_t *p)
 {
-    const char *error;
+    const char *error, *id;
+    const char *md = slurp(p, "okta_idp_metadata.xml");
+    const char *cert = strstr(md, "<ds:X509Certificate>") + strlen("<ds:X509Certificate>");
+    const char *bad = apr_pstrcat(p, apr_pstrndup(p, md, cert - md), "QUJD", cert, NULL);
+    error = saml_idp_metadata_check(p, bad, &id);
+    CHECK(error && strstr(error, "signing certificate 1 is not a base64 X.509 certificate"));
     okta_sp_with_keys(p, apr_pstrcat(p, okta_kd(p), "<md:KeyDescriptor><ds:KeyInfo xmlns:ds="
                                      "\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data>"
                                      "<ds:X509Certificate>bm90IGEgY2VydGlmaWNhdGU="
