@@ -39,7 +39,14 @@ static struct {
 int cs_cache_pre_config(apr_pool_t *pconf)
 {
     memset(&cache, 0, sizeof(cache));
+    /* A process-shared pthread mutex costs no system call when free, where APR's default
+     * here (fcntl) costs two per request; APR makes it robust (a child that dies holding it
+     * does not block the others). "Mutex fcntl cloudsmith-saml-cache" still chooses another. */
+#if APR_HAS_PROC_PTHREAD_SERIALIZE
+    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_PROC_PTHREAD, 0);
+#else
     return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+#endif
 }
 
 static apr_status_t destroy_cache(void *data)
