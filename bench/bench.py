@@ -261,9 +261,7 @@ class Stack:
     def conf_ours(self):
         w = os.path.join(self.work, "ours")
         load = "LoadModule cloudsmith_saml_module %s" % MODULE_SO
-        # the mutex line README recommends (Debian's apache2.conf makes every mutex fcntl)
-        glob = ('CloudsmithSAMLSessionCache "shmcb:%s/run/cs-cache(%d)"\n'
-                'Mutex pthread cloudsmith-saml-cache\n' % (w, self.cache_bytes))
+        glob = 'CloudsmithSAMLSessionCache "shmcb:%s/run/cs-cache(%d)"\n' % (w, self.cache_bytes)
         site = site_common(self.backend.port) + f"""
 <Location /app/>
     AuthType CloudsmithSAML

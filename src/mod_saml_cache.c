@@ -4,14 +4,12 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 #include <apr_atomic.h>
-#include <apr_global_mutex.h>
-#include <util_mutex.h>
 #include <ap_provider.h>
 #include "mod_saml.h"
+#include "shared_lock.h"
 #include "session_id.h"
 #include "session_seal.h"
 
-#define MUTEX_TYPE "cloudsmith-saml-cache"
 #define MAX_VALUE_BYTES (64 * 1024)
 /* Eviction canaries: one small entry per possible first key byte, so one lives in each shmcb
  * sub-cache (it picks them by that byte). A canary that this process saw is gone before its
@@ -27,7 +25,7 @@
 static struct {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
-    apr_global_mutex_t *mutex; /* serialises check-then-write steps, and any non-MT provider */
+    shared_lock *lock; /* serialises check-then-write steps, and any non-MT provider */
     server_rec *server;
     session_seal_key key;
     const char *spec;
@@ -38,15 +36,17 @@ static struct {
 
 int cs_cache_pre_config(apr_pool_t *pconf)
 {
+    (void)pconf;
     memset(&cache, 0, sizeof(cache));
-    /* A process-shared pthread mutex costs no system call when free, where APR's default
-     * here (fcntl) costs two per request; APR makes it robust (a child that dies holding it
-     * does not block the others). "Mutex fcntl cloudsmith-saml-cache" still chooses another. */
-#if APR_HAS_PROC_PTHREAD_SERIALIZE
-    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_PROC_PTHREAD, 0);
-#else
-    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
-#endif
+    return OK;
+}
+
+static apr_status_t unmap_lock(void *lock)
+{
+    shared_lock_unmap(lock);
+    if (cache.lock == lock)
+        cache.lock = NULL;
+    return APR_SUCCESS;
 }
 
 static apr_status_t destroy_cache(void *data)
@@ -120,9 +120,14 @@ int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, co
                      "session cache '%s': %s", spec, err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    apr_status_t rv = ap_global_mutex_create(&cache.mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
-    if (rv != APR_SUCCESS)
+    const char *why = shared_lock_create(&cache.lock);
+    if (why) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10517)
+                     "session cache '%s': cannot make its lock: %s", spec, why);
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, cache.lock, unmap_lock, apr_pool_cleanup_null);
+    apr_status_t rv;
     struct ap_socache_hints hints = {.avg_id_len = SESSION_CACHE_KEY_BYTES, .avg_obj_size = 1024,
                                      .expiry_interval = apr_time_from_sec(30)};
     rv = cache.provider->init(cache.instance, "cloudsmith-saml", &hints, s, pconf);
@@ -137,8 +142,8 @@ int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, co
 
 void cs_cache_child_init(apr_pool_t *p, server_rec *s)
 {
-    if (cache.mutex)
-        apr_global_mutex_child_init(&cache.mutex, apr_global_mutex_lockfile(cache.mutex), p);
+    (void)p;
+    (void)s;
 }
 
 static int provider_needs_lock(void)
@@ -148,13 +153,21 @@ static int provider_needs_lock(void)
 
 static apr_status_t lock(int needed)
 {
-    return needed && cache.mutex ? apr_global_mutex_lock(cache.mutex) : APR_SUCCESS;
+    if (!needed || cache.lock == NULL)
+        return APR_SUCCESS;
+    int owner_died = 0;
+    int rc = shared_lock_acquire(cache.lock, &owner_died);
+    if (owner_died)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cache.server, APLOGNO(10518)
+                     "session cache '%s': a process died holding its lock; going on (an "
+                     "entry it was writing may be lost)", cache.spec);
+    return rc == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(rc);
 }
 
 static void unlock(int needed)
 {
-    if (needed && cache.mutex)
-        apr_global_mutex_unlock(cache.mutex);
+    if (needed && cache.lock)
+        shared_lock_release(cache.lock);
 }
 
 typedef struct {

@@ -80,7 +80,6 @@ ServerName 127.0.0.1:{self.port}
 PidFile {self.workdir}/httpd.pid
 DefaultRuntimeDir {self.workdir}/run
 Mutex file:{self.workdir}/run default
-Mutex pthread cloudsmith-saml-cache
 ErrorLog {self.error_log}
 LogLevel warn cloudsmith_saml:debug
 LogFormat "%h user=%u \\"%r\\" %>s" cs
