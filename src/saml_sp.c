@@ -6,6 +6,7 @@
 #include <lasso/utils.h>
 #include <lasso/xml/saml-2.0/samlp2_authn_request.h>
 #include <lasso/xml/saml-2.0/samlp2_name_id_policy.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <apr_base64.h>
@@ -57,6 +58,8 @@ static const char *certificate_public_key_pem(apr_pool_t *p, const char *b64)
         BIO_free(out);
     }
     X509_free(cert);
+    if (pem == NULL)
+        ERR_clear_error(); /* not left for the next OpenSSL user of this thread */
     return pem;
 }
 
