@@ -290,20 +290,26 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
     error = idp_metadata_for_lasso(p, cfg->idp_metadata_xml, &idp_metadata, &keys);
     if (error)
         return apr_psprintf(p, "IdP metadata %s: %s", cfg->idp_metadata_origin, error);
-    /* Lasso takes the first key as text (it tries it as a file name first: "-----BEGIN..."
-     * names none) and the others through lasso_provider_add_key, in metadata order. */
-    LassoProvider *idp = lasso_provider_new_from_buffer(
-        LASSO_PROVIDER_ROLE_IDP, idp_metadata, APR_ARRAY_IDX(keys, 0, const char *), NULL);
+    LassoProvider *idp = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, idp_metadata,
+                                                        NULL, NULL);
     if (idp == NULL)
         return apr_psprintf(p, "IdP metadata %s: Lasso refused it", cfg->idp_metadata_origin);
     int rc = 0;
-    for (int i = 1; i < keys->nelts && rc == 0; i++) {
+    for (int i = 0; i < keys->nelts && rc == 0; i++) {
         const char *pem = APR_ARRAY_IDX(keys, i, const char *);
         LassoKey *key = lasso_key_new_for_signature_from_memory(
             pem, strlen(pem), NULL, LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL);
         rc = key ? lasso_provider_add_key(idp, key, TRUE) : LASSO_DS_ERROR_PUBLIC_KEY_LOAD_FAILED;
         if (key)
             g_object_unref(key);
+    }
+    /* Lasso uses the keys it holds only when the provider names a public key (or has
+     * KeyDescriptors): it names the first, set after construction so that Lasso never loads
+     * it itself (it would first try the PEM text as a file name, through GLib, whose error
+     * path made LeakSanitizer's tracer crash at exit). */
+    if (rc == 0) {
+        g_free(idp->public_key);
+        idp->public_key = g_strdup(APR_ARRAY_IDX(keys, 0, const char *));
     }
     if (rc == 0)
         rc = lasso_server_add_provider2(sp->server, idp);
