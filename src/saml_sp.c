@@ -104,33 +104,6 @@ static int has_redirect_sso(const xmlNode *idp)
     return 0;
 }
 
-const char *saml_idp_metadata_check(apr_pool_t *p, const char *xml, const char **entity_id)
-{
-    const char *error = NULL;
-    xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
-    if (doc == NULL)
-        return error;
-    const xmlNode *root = xmlDocGetRootElement(doc);
-    const xmlNode *idp = NULL;
-    apr_array_header_t *keys;
-    char *id = NULL;
-    if (!saml_xml_is(root, MD_NS, "EntityDescriptor"))
-        error = "the root element is not an md:EntityDescriptor (SAML 2.0 metadata namespace)";
-    else if ((id = (char *)xmlGetProp(root, BAD_CAST "entityID")) == NULL || *id == '\0')
-        error = "the EntityDescriptor has no entityID";
-    else if ((idp = find_idp_descriptor(root)) == NULL)
-        error = "no IDPSSODescriptor: this is not an identity provider's metadata";
-    else if ((error = idp_signing_keys(p, idp, &keys)) != NULL)
-        ;
-    else if (!has_redirect_sso(idp))
-        error = "the IDPSSODescriptor has no SingleSignOnService with the HTTP-Redirect binding";
-    else
-        *entity_id = apr_pstrdup(p, id);
-    xmlFree(id);
-    xmlFreeDoc(doc);
-    return error;
-}
-
 /* (libxml2 bounds the depth of what it parses, so the recursion is bounded too) */
 static void drop_key_descriptors(xmlNode *node)
 {
@@ -146,51 +119,67 @@ static void drop_key_descriptors(xmlNode *node)
     }
 }
 
-/* What Lasso gets of the IdP's metadata: the document without any KeyDescriptor, and the
- * public key of each signing KeyDescriptor of the IDPSSODescriptor (its first certificate).
- * Lasso would otherwise read each KeyDescriptor through an xmlsec keys manager, which loads
- * the system CA bundle (about 20 ms each), and keep the certificate in the key, which xmlsec
- * then copies through OpenSSL's decoders on every signature it checks. Keys from any other
- * role descriptor are not trusted for the IdP's signatures. */
-static const char *idp_metadata_for_lasso(apr_pool_t *p, const char *xml, const char **stripped,
-                                          apr_array_header_t **signing_keys)
+/* What the module reads of an IdP's metadata, from one parse. */
+typedef struct {
+    const char *entity_id;
+    int wants_signed_requests;         /* WantAuthnRequestsSigned="true" (or "1") */
+    apr_array_header_t *signing_keys;  /* PEM public keys, see idp_signing_keys */
+    const char *for_lasso;             /* when asked: the document without KeyDescriptors */
+} idp_metadata;
+
+/* Checks the metadata and reads it. What Lasso gets of it (for_lasso) is the document
+ * without any KeyDescriptor, plus the signing keys as bare public keys: Lasso would otherwise
+ * read each KeyDescriptor through an xmlsec keys manager, which loads the system CA bundle
+ * (about 20 ms each), and keep the certificate in the key, which xmlsec then copies through
+ * OpenSSL's decoders on every signature it checks. Keys from any other role descriptor are
+ * not trusted for the IdP's signatures. */
+static const char *idp_metadata_read(apr_pool_t *p, const char *xml, int for_lasso,
+                                     idp_metadata *out)
 {
     const char *error = NULL;
     xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
     if (doc == NULL)
         return error;
-    apr_array_header_t *keys = NULL;
-    const xmlNode *idp = find_idp_descriptor(xmlDocGetRootElement(doc));
-    error = idp ? idp_signing_keys(p, idp, &keys) : "no IDPSSODescriptor";
-    if (error == NULL)
-        drop_key_descriptors(xmlDocGetRootElement(doc));
+    xmlNode *root = xmlDocGetRootElement(doc);
+    const xmlNode *idp = NULL;
+    memset(out, 0, sizeof(*out));
+    if (!saml_xml_is(root, MD_NS, "EntityDescriptor"))
+        error = "the root element is not an md:EntityDescriptor (SAML 2.0 metadata namespace)";
+    else if ((out->entity_id = saml_xml_attr(p, root, "entityID")) == NULL
+             || *out->entity_id == '\0')
+        error = "the EntityDescriptor has no entityID";
+    else if ((idp = find_idp_descriptor(root)) == NULL)
+        error = "no IDPSSODescriptor: this is not an identity provider's metadata";
+    else if ((error = idp_signing_keys(p, idp, &out->signing_keys)) != NULL)
+        ;
+    else if (!has_redirect_sso(idp))
+        error = "the IDPSSODescriptor has no SingleSignOnService with the HTTP-Redirect binding";
     if (error == NULL) {
-        xmlChar *out = NULL;
+        const char *want = saml_xml_attr(p, idp, "WantAuthnRequestsSigned");
+        out->wants_signed_requests = want && (strcmp(want, "true") == 0
+                                              || strcmp(want, "1") == 0);
+    }
+    if (error == NULL && for_lasso) {
+        drop_key_descriptors(root);
+        xmlChar *text = NULL;
         int len = 0;
-        xmlDocDumpMemory(doc, &out, &len);
-        *stripped = out ? apr_pstrndup(p, (const char *)out, len) : NULL;
-        xmlFree(out);
-        if (*stripped == NULL)
+        xmlDocDumpMemory(doc, &text, &len);
+        out->for_lasso = text ? apr_pstrndup(p, (const char *)text, len) : NULL;
+        xmlFree(text);
+        if (out->for_lasso == NULL)
             error = "out of memory writing the IdP metadata for Lasso";
     }
     xmlFreeDoc(doc);
-    *signing_keys = keys;
     return error;
 }
 
-/* WantAuthnRequestsSigned="true" (or "1") on the IdP's IDPSSODescriptor. */
-static int idp_wants_signed_requests(apr_pool_t *p, const char *xml)
+const char *saml_idp_metadata_check(apr_pool_t *p, const char *xml, const char **entity_id)
 {
-    const char *error = NULL;
-    xmlDoc *doc = saml_xml_parse_strict(p, xml, strlen(xml), &error);
-    if (doc == NULL)
-        return 0;
-    const xmlNode *idp = find_idp_descriptor(xmlDocGetRootElement(doc));
-    char *want = idp ? (char *)xmlGetProp(idp, BAD_CAST "WantAuthnRequestsSigned") : NULL;
-    int wants = want && (strcmp(want, "true") == 0 || strcmp(want, "1") == 0);
-    xmlFree(want);
-    xmlFreeDoc(doc);
-    return wants;
+    idp_metadata md;
+    const char *error = idp_metadata_read(p, xml, 0, &md);
+    if (error == NULL)
+        *entity_id = md.entity_id;
+    return error;
 }
 
 static const char *xml_escape(apr_pool_t *p, const char *s)
@@ -257,12 +246,14 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
     sp->cfg = *cfg;
     if (sp->cfg.sp_entity_id == NULL)
         sp->cfg.sp_entity_id = cfg->acs_url;
-    const char *error = saml_idp_metadata_check(p, cfg->idp_metadata_xml, &sp->idp_entity_id);
+    idp_metadata md;
+    const char *error = idp_metadata_read(p, cfg->idp_metadata_xml, 1, &md);
     if (error)
         return apr_psprintf(p, "IdP metadata %s: %s", cfg->idp_metadata_origin, error);
+    sp->idp_entity_id = md.entity_id;
+    apr_array_header_t *keys = md.signing_keys;
 
-    sp->signs_requests = cfg->sign_authn_requests
-                         || idp_wants_signed_requests(p, cfg->idp_metadata_xml);
+    sp->signs_requests = cfg->sign_authn_requests || md.wants_signed_requests;
     if (sp->signs_requests && cfg->sp_key_pem == NULL)
         return cfg->sign_authn_requests
             ? "signing AuthnRequests needs an SP private key and certificate"
@@ -285,12 +276,7 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
     apr_pool_cleanup_register(p, sp->server, release_server, apr_pool_cleanup_null);
     sp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
 
-    const char *idp_metadata = NULL;
-    apr_array_header_t *keys = NULL;
-    error = idp_metadata_for_lasso(p, cfg->idp_metadata_xml, &idp_metadata, &keys);
-    if (error)
-        return apr_psprintf(p, "IdP metadata %s: %s", cfg->idp_metadata_origin, error);
-    LassoProvider *idp = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, idp_metadata,
+    LassoProvider *idp = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, md.for_lasso,
                                                         NULL, NULL);
     if (idp == NULL)
         return apr_psprintf(p, "IdP metadata %s: Lasso refused it", cfg->idp_metadata_origin);
