@@ -21,6 +21,7 @@ Output: a Markdown table on stdout and in bench/results/latest.md, bench/results
 bench/results/throughput.png.
 """
 import argparse
+import collections
 import datetime
 import json
 import os
@@ -621,6 +622,66 @@ def perf_profile(pids, seconds, out_path, our_dsos=("mod_cloudsmith_saml", "mod_
 
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
+
+
+# ---------------------------------------------------------------------------------------------
+# two module servers against plain Apache (sessions_redis.py, orgs_registry.py)
+def access_statuses(httpd, offset):
+    """Statuses in the access log from byte offset on (common format: status second to last)."""
+    got = collections.Counter()
+    with open(httpd.access_log, "rb") as f:
+        f.seek(offset)
+        for line in f.read().splitlines():
+            parts = line.rsplit(None, 2)
+            if len(parts) == 3:
+                got[parts[1].decode()] += 1
+    return got
+
+
+def measure_all_200(httpd, path, conns, duration, cookie_file):
+    """One wrk run sending a different cookie of cookie_file ("PATH COOKIE" or "COOKIE" lines,
+    cookies.lua) on every request; fails unless every answer was a 200 and nearly every
+    request got one."""
+    offset = os.path.getsize(httpd.access_log)
+    res = wrk(httpd.base_url + path, conns, duration,
+              script=os.path.join(HERE, "cookies.lua"), script_args=[cookie_file])
+    time.sleep(0.2)  # the last lines of the access log
+    got = access_statuses(httpd, offset)
+    errors = sum(res["socket_errors"].values())
+    if set(got) != {"200"} or got["200"] < res["requests"] or res["non2xx3xx"] \
+            or errors > 0.01 * res["requests"]:
+        raise RuntimeError("%s c=%d: not all answers were 200 (access log %s; wrk %d requests, "
+                           "socket errors %s): nothing reported\n%s" % (
+                               httpd.name, conns, dict(got), res["requests"],
+                               res["socket_errors"], httpd.read_error_log()[-2000:]))
+    return res
+
+
+def interleaved_cost(servers, names, cookie_files, opts, path):
+    """names = (a, b, "plain"): req/s of each at every opts["conns"], opts["reps"] times, the
+    order rotating each repetition; the ratios a/b (b's cost against a's), a/plain and b/plain
+    within each repetition, then the medians. One row per connection count, with each value's
+    median and its list (key + "_all")."""
+    a, b, plain = names
+    ratios = ("%s/%s" % (a, b), "%s/%s" % (a, plain), "%s/%s" % (b, plain))
+    rows = {c: {k: [] for k in names + ratios} for c in opts["conns"]}
+    for name in names:
+        measure_all_200(servers[name], path, max(opts["conns"]), 1, cookie_files[name])  # warm
+    for rep in range(opts["reps"]):
+        order = names[rep % 3:] + names[:rep % 3]
+        for conns in opts["conns"]:
+            got = {name: measure_all_200(servers[name], path, conns, opts["duration"],
+                                         cookie_files[name])["rps"] for name in order}
+            r = rows[conns]
+            for name in names:
+                r[name].append(got[name])
+            for k in ratios:
+                top, bottom = k.split("/")
+                r[k].append(got[top] / got[bottom])
+            log("  rep %d c=%-2d %s %6.0f  %s %6.0f  %s %6.0f req/s  cost %s/%s %.3f" % (
+                rep + 1, conns, a, got[a], b, got[b], plain, got[plain], b, a, got[a] / got[b]))
+    return [{"conns": c, **{k: median(v) for k, v in rows[c].items()},
+             **{k + "_all": v for k, v in rows[c].items()}} for c in opts["conns"]]
 
 
 def phase_protected(stack, opts, cookies, results):

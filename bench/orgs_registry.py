@@ -493,55 +493,8 @@ def check_cookies(httpd, lines, what):
 # ---------------------------------------------------------------------------------------------
 # measuring
 
-def access_statuses(httpd, offset):
-    """Statuses in the access log from byte offset on (common format: status second to last)."""
-    got = collections.Counter()
-    with open(httpd.access_log, "rb") as f:
-        f.seek(offset)
-        for line in f.read().splitlines():
-            parts = line.rsplit(None, 2)
-            if len(parts) == 3:
-                got[parts[1].decode()] += 1
-    return got
-
-
-def measure(httpd, conns, duration, cookie_file):
-    """One wrk run; fails unless every answer was a 200 and nearly every request got one."""
-    offset = os.path.getsize(httpd.access_log)
-    res = bench.wrk(httpd.base_url + "/", conns, duration,
-                    script=os.path.join(HERE, "cookies.lua"), script_args=[cookie_file])
-    time.sleep(0.2)  # the last lines of the access log
-    got = access_statuses(httpd, offset)
-    errors = sum(res["socket_errors"].values())
-    if set(got) != {"200"} or got["200"] < res["requests"] or res["non2xx3xx"] \
-            or errors > 0.01 * res["requests"]:
-        raise RuntimeError("%s c=%d: not all answers were 200 (access log %s; wrk %d requests, "
-                           "socket errors %s): nothing reported\n%s" % (
-                               httpd.name, conns, dict(got), res["requests"],
-                               res["socket_errors"], httpd.read_error_log()[-2000:]))
-    return res
-
-
 def phase_protected(servers, cookie_files, opts):
-    keys = SERVERS + ("one/many", "one/plain", "many/plain")
-    rows = {c: {k: [] for k in keys} for c in opts["conns"]}
-    for name in SERVERS:
-        measure(servers[name], max(opts["conns"]), 1, cookie_files[name])  # warm-up
-    for rep in range(opts["reps"]):
-        order = SERVERS[rep % 3:] + SERVERS[:rep % 3]
-        for conns in opts["conns"]:
-            got = {name: measure(servers[name], conns, opts["duration"], cookie_files[name])
-                   ["rps"] for name in order}
-            r = rows[conns]
-            for name in SERVERS:
-                r[name].append(got[name])
-            r["one/many"].append(got["one"] / got["many"])
-            r["one/plain"].append(got["one"] / got["plain"])
-            r["many/plain"].append(got["many"] / got["plain"])
-            log("  rep %d c=%-2d one %6.0f  many %6.0f  plain %6.0f req/s  cost many/one %.3f" % (
-                rep + 1, conns, got["one"], got["many"], got["plain"], got["one"] / got["many"]))
-    return [{"conns": c, **{k: bench.median(v) for k, v in rows[c].items()},
-             **{k + "_all": v for k, v in rows[c].items()}} for c in opts["conns"]]
+    return bench.interleaved_cost(servers, SERVERS, cookie_files, opts, "/")
 
 
 def phase_acs(servers, bodies, opts):
