@@ -81,7 +81,6 @@ static void cs_child_init(apr_pool_t *p, server_rec *s)
      * parent, whose environment every restart and CGI inherits). */
     if (getenv("TZ") == NULL)
         setenv("TZ", ":/etc/localtime", 0);
-    cs_cache_child_init(p, s);
     cs_scim_child_init(p);
     cs_registry_child_init(p, cs_all_registries());
 }

@@ -133,7 +133,6 @@ int cs_request_config(request_rec *r, const cs_dir_cfg **out);
 int cs_cache_pre_config(apr_pool_t *pconf);
 int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, const char *spec,
                          const char *key_file);
-void cs_cache_child_init(apr_pool_t *p, server_rec *s);
 apr_status_t cs_cache_store(request_rec *r, const char *key, const char *value,
                             apr_time_t expiry);
 /* Returns APR_SUCCESS with *value NUL-terminated, APR_NOTFOUND, or an error. */

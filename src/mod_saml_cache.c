@@ -127,10 +127,9 @@ int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, co
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     apr_pool_cleanup_register(pconf, cache.lock, unmap_lock, apr_pool_cleanup_null);
-    apr_status_t rv;
     struct ap_socache_hints hints = {.avg_id_len = SESSION_CACHE_KEY_BYTES, .avg_obj_size = 1024,
                                      .expiry_interval = apr_time_from_sec(30)};
-    rv = cache.provider->init(cache.instance, "cloudsmith-saml", &hints, s, pconf);
+    apr_status_t rv = cache.provider->init(cache.instance, "cloudsmith-saml", &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, APLOGNO(10512)
                      "session cache '%s': initialisation failed", spec);
@@ -138,12 +137,6 @@ int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, co
     }
     apr_pool_cleanup_register(pconf, NULL, destroy_cache, apr_pool_cleanup_null);
     return OK;
-}
-
-void cs_cache_child_init(apr_pool_t *p, server_rec *s)
-{
-    (void)p;
-    (void)s;
 }
 
 static int provider_needs_lock(void)

@@ -296,9 +296,8 @@ const char *saml_sp_create(apr_pool_t *p, const saml_sp_config *cfg, saml_sp **o
     if (rc == 0) {
         g_free(idp->public_key);
         idp->public_key = g_strdup(APR_ARRAY_IDX(keys, 0, const char *));
-    }
-    if (rc == 0)
         rc = lasso_server_add_provider2(sp->server, idp);
+    }
     g_object_unref(idp);
     if (rc != 0)
         return apr_psprintf(p, "IdP metadata %s: Lasso could not add the provider: %s",
