@@ -271,6 +271,15 @@ static const char *take_string(reader *rd)
     /* Escapes only shrink text: the unescaped string fits in the escaped length. */
     char *out = apr_palloc(rd->p, (apr_size_t)(close - s) + 1), *o = out;
     while (s < close) {
+        /* Plain printable ASCII, nearly all of a record, is copied a run at a time. */
+        const char *run = s;
+        while (run < close && *run >= 0x20 && *run < 0x7f && *run != '\\')
+            run++;
+        memcpy(o, s, (apr_size_t)(run - s));
+        o += run - s;
+        s = run;
+        if (s == close)
+            break;
         unsigned char c = (unsigned char)*s;
         if (c < 0x20)
             return NULL;
