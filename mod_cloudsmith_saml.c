@@ -70,7 +70,8 @@ static int cs_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
 static int cs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    return cs_cache_post_config(pconf, ptemp, s, cs_cache_spec(), cs_session_key_file());
+    int rc = cs_cache_post_config(pconf, ptemp, s, cs_cache_spec(), cs_session_key_file());
+    return rc == OK ? cs_session_memo_post_config(pconf, s) : rc;
 }
 
 static void cs_child_init(apr_pool_t *p, server_rec *s)

@@ -114,6 +114,7 @@ int cs_build_orgs(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 void cs_org_set_urls(apr_pool_t *p, cs_org *org, const char *base_url);
 const char *cs_cache_spec(void);
 const char *cs_session_key_file(void);
+int cs_session_memo_entries(void); /* CloudsmithSAMLSessionMemo: 0 Off, -1 not set */
 const apr_array_header_t *cs_all_identity_header_names(void);
 
 /* mod_saml_registry.c */
@@ -133,6 +134,9 @@ int cs_request_config(request_rec *r, const cs_dir_cfg **out);
 int cs_cache_pre_config(apr_pool_t *pconf);
 int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, const char *spec,
                          const char *key_file);
+/* True when the cache is this server's alone (shmcb, shmht): every change to it is made by
+ * this server's processes. */
+int cs_cache_is_server_local(void);
 apr_status_t cs_cache_store(request_rec *r, const char *key, const char *value,
                             apr_time_t expiry);
 /* Returns APR_SUCCESS with *value NUL-terminated, APR_NOTFOUND, or an error. */
@@ -152,6 +156,9 @@ void cs_register_authz_providers(apr_pool_t *p);
 int cs_start_login(request_rec *r, const cs_dir_cfg *c, const char *return_to, int force_authn);
 const char *cs_session_create(request_rec *r, const cs_dir_cfg *c, session_record *rec);
 void cs_session_end(request_rec *r, const cs_dir_cfg *c);
+/* After the cache's post_config: the session memo (session_memo.h) for this configuration,
+ * as CloudsmithSAMLSessionMemo and the cache allow. OK, or an error logged. */
+int cs_session_memo_post_config(apr_pool_t *pconf, server_rec *s);
 const login_state *cs_take_login_state(request_rec *r, const cs_dir_cfg *c,
                                        const char *relay_state);
 

@@ -4,11 +4,74 @@
 #include <mod_auth.h>
 #include "mod_saml.h"
 #include "session_id.h"
+#include "session_memo.h"
 #include "saml_returnto.h"
 
 #define SESSION_KEY_PREFIX "session:"
 #define LOGIN_KEY_PREFIX "cs-login:"
 #define LOGIN_STATE_LIFETIME apr_time_from_sec(600)
+#define DEFAULT_SESSION_MEMO_ENTRIES 1024
+/* The longest a memoised session is used unread: bounds what no removal reports (a full
+ * cache evicting its oldest entries). Logouts and deactivations void memos at once. */
+#define SESSION_MEMO_TTL apr_time_from_sec(5)
+
+/* Made in the parent at each configuration: every child has its own memo and shares the
+ * generation. NULL when off. */
+static struct {
+    session_memo *memo;
+    session_generation *generation;
+} sessions;
+
+static apr_status_t drop_session_memo(void *data)
+{
+    (void)data;
+    session_memo_destroy(sessions.memo);
+    if (sessions.generation)
+        session_generation_unmap(sessions.generation);
+    sessions.memo = NULL;
+    sessions.generation = NULL;
+    return APR_SUCCESS;
+}
+
+int cs_session_memo_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    int entries = cs_session_memo_entries();
+    if (!cs_cache_is_server_local()) {
+        if (entries > 0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10582)
+                         "CloudsmithSAMLSessionMemo %d needs a session cache only this server "
+                         "uses (shmcb or shmht): with %s, a logout on another server would not "
+                         "reach this server's memos. Remove the directive or set it Off.",
+                         entries, cs_cache_spec());
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        return OK;
+    }
+    if (entries == 0)
+        return OK;
+    if (entries < 0)
+        entries = DEFAULT_SESSION_MEMO_ENTRIES;
+    const char *why = session_generation_create(&sessions.generation);
+    if (why == NULL && (sessions.memo = session_memo_create((unsigned)entries,
+                                                           SESSION_MEMO_TTL)) == NULL)
+        why = "out of memory";
+    apr_pool_cleanup_register(pconf, NULL, drop_session_memo, apr_pool_cleanup_null);
+    if (why) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10583)
+                     "CloudsmithSAMLSessionMemo: cannot make the session memo: %s", why);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Removes a session from the cache, then voids every process's memo of it. */
+static apr_status_t remove_session(request_rec *r, const char *id)
+{
+    apr_status_t rv = cs_cache_remove(r, apr_pstrcat(r->pool, SESSION_KEY_PREFIX, id, NULL));
+    if (sessions.generation)
+        session_generation_bump(sessions.generation);
+    return rv;
+}
 
 /* What the module knows about a request, kept for its later hooks. */
 typedef struct {
@@ -95,7 +158,7 @@ static int recheck_scim(request_rec *r, const cs_dir_cfg *c, const char *id,
                         saml_reason_name(SAML_ERR_USER_STORE_UNAVAILABLE));
     }
     if (state == SCIM_DB_USER_INACTIVE) {
-        cs_cache_remove(r, key);
+        remove_session(r, id);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10542)
                       "org %s: session of %s ended: deactivated by SCIM", c->org->slug,
                       rec->user);
@@ -110,16 +173,11 @@ static int recheck_scim(request_rec *r, const cs_dir_cfg *c, const char *id,
     return OK;
 }
 
-/* Looks up the request's session for its org. Returns OK with the identity attached to the
- * request, DECLINED when there is none (or it is dead), or 503 when the cache fails. */
-static int load_session(request_rec *r, const cs_dir_cfg *c)
+/* The session record of id from the cache: OK, DECLINED when there is none (or it does not
+ * decode), or 503 when the cache fails. */
+static int read_session(request_rec *r, const cs_dir_cfg *c, const char *id,
+                        session_record *rec)
 {
-    if (cs_request_identity(r))
-        return OK;
-    const char *id = session_cookie_find(r->pool, apr_table_get(r->headers_in, "Cookie"),
-                                         c->org->cookie_name);
-    if (id == NULL)
-        return DECLINED;
     char *value;
     apr_size_t len;
     apr_status_t rv = cs_cache_get(r, apr_pstrcat(r->pool, SESSION_KEY_PREFIX, id, NULL),
@@ -136,12 +194,43 @@ static int load_session(request_rec *r, const cs_dir_cfg *c)
                         saml_reason_message(SAML_ERR_CACHE_UNAVAILABLE),
                         saml_reason_name(SAML_ERR_CACHE_UNAVAILABLE));
     }
-    session_record *rec = apr_pcalloc(r->pool, sizeof(*rec));
     const char *err = session_record_decode(r->pool, value, len, rec);
     if (err) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10532)
                       "org %s: unreadable session record (%s)", c->org->slug, err);
         return DECLINED;
+    }
+    return OK;
+}
+
+static int scim_recheck_due(const cs_dir_cfg *c, const session_record *rec, apr_time_t now)
+{
+    return c->org->scim_hash && now - rec->checked >= cs_scim_recheck(c);
+}
+
+/* Looks up the request's session for its org: in this process's memo, else in the cache.
+ * Returns OK with the identity attached to the request, DECLINED when there is none (or it is
+ * dead), or 503 when the cache fails. */
+static int load_session(request_rec *r, const cs_dir_cfg *c)
+{
+    if (cs_request_identity(r))
+        return OK;
+    const char *id = session_cookie_find(r->pool, apr_table_get(r->headers_in, "Cookie"),
+                                         c->org->cookie_name);
+    if (id == NULL)
+        return DECLINED;
+    session_record *rec = apr_pcalloc(r->pool, sizeof(*rec));
+    apr_time_t now = apr_time_now();
+    /* read before the cache is: a removal after this voids what the cache then gives */
+    apr_uint32_t generation = sessions.memo ? session_generation_read(sessions.generation) : 0;
+    /* a SCIM check due is done on the cache's copy, which another process may have renewed */
+    int memoised = sessions.memo
+                   && session_memo_get(sessions.memo, r->pool, id, generation, now, rec)
+                   && !scim_recheck_due(c, rec, now);
+    if (!memoised) {
+        int rc = read_session(r, c, id, rec);
+        if (rc != OK)
+            return rc;
     }
     if (strcmp(rec->org, c->org->slug) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10533)
@@ -155,13 +244,15 @@ static int load_session(request_rec *r, const cs_dir_cfg *c)
                       rec->sp ? rec->sp : "(unknown)");
         return DECLINED;
     }
-    if (rec->expires <= apr_time_now())
+    if (rec->expires <= now)
         return DECLINED;
-    if (c->org->scim_hash && apr_time_now() - rec->checked >= cs_scim_recheck(c)) {
+    if (scim_recheck_due(c, rec, now)) {
         int rc = recheck_scim(r, c, id, rec);
         if (rc != OK)
             return rc;
     }
+    if (!memoised)
+        session_memo_put(sessions.memo, id, rec, generation, now);
     r->user = apr_pstrdup(r->pool, rec->user);
     r->ap_auth_type = CS_AUTH_TYPE;
     state_of(r)->identity = rec;
@@ -195,8 +286,7 @@ void cs_session_end(request_rec *r, const cs_dir_cfg *c)
     const char *id = session_cookie_find(r->pool, apr_table_get(r->headers_in, "Cookie"),
                                          c->org->cookie_name);
     if (id) {
-        apr_status_t rv = cs_cache_remove(r, apr_pstrcat(r->pool, SESSION_KEY_PREFIX, id,
-                                                                 NULL));
+        apr_status_t rv = remove_session(r, id);
         if (rv != APR_SUCCESS)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(10534)
                           "org %s: could not remove the session from the cache", c->org->slug);

@@ -29,6 +29,7 @@ static struct {
     server_rec *server;
     session_seal_key key;
     const char *spec;
+    int server_local;
     volatile apr_uint64_t canary_seen[CANARY_COUNT]; /* this process: when each was seen */
     volatile apr_uint64_t eviction_warned;
     volatile apr_uint32_t evictions;                  /* seen since the last warning */
@@ -57,13 +58,25 @@ static apr_status_t destroy_cache(void *data)
     return APR_SUCCESS;
 }
 
+/* shmcb and shmht live in this server's shared memory; the others (memcache, redis...) may
+ * be shared with other servers. */
+static int is_server_local(const char *provider_name)
+{
+    return strcmp(provider_name, "shmcb") == 0 || strcmp(provider_name, "shmht") == 0;
+}
+
+int cs_cache_is_server_local(void)
+{
+    return cache.server_local;
+}
+
 /* Caches only this server sees may use a key made at startup; a shared one needs the same
  * key file on every server, or one server's sessions would not open on the next. */
 static int load_key(apr_pool_t *ptemp, server_rec *s, const char *provider_name,
                     const char *key_file)
 {
     if (key_file == NULL) {
-        if (strcmp(provider_name, "shmcb") != 0 && strcmp(provider_name, "shmht") != 0) {
+        if (!is_server_local(provider_name)) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, APLOGNO(10513)
                          "CloudsmithSAMLSessionCache %s is shared between servers: set "
                          "CloudsmithSAMLSessionKeyFile (the same secret on every server)",
@@ -106,6 +119,7 @@ int cs_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, co
         return HTTP_INTERNAL_SERVER_ERROR;
     cache.server = s;
     cache.spec = apr_pstrdup(pconf, spec);
+    cache.server_local = is_server_local(name);
     cache.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                         AP_SOCACHE_PROVIDER_VERSION);
     if (cache.provider == NULL) {

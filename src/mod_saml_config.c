@@ -26,6 +26,7 @@ static const char *const header_fields[HDR__COUNT] = {
 static struct {
     const char *cache_spec;
     const char *session_key_file;
+    int session_memo_entries; /* 0 Off; -1 unset */
     cs_org *orgs;
     cs_registry *registries;
     apr_array_header_t *header_names; /* every identity header name configured anywhere */
@@ -36,10 +37,12 @@ static struct {
 void cs_config_reset(void)
 {
     memset(&global, 0, sizeof(global));
+    global.session_memo_entries = -1;
 }
 
 const char *cs_cache_spec(void) { return global.cache_spec ? global.cache_spec : "shmcb"; }
 const char *cs_session_key_file(void) { return global.session_key_file; }
+int cs_session_memo_entries(void) { return global.session_memo_entries; }
 cs_registry *cs_all_registries(void) { return global.registries; }
 
 static void remember_header_name(apr_pool_t *p, const char *name)
@@ -411,6 +414,24 @@ static const char *set_session_key_file(cmd_parms *cmd, void *dummy, const char 
     return err ? err : set_file(cmd, &global.session_key_file, arg);
 }
 
+static const char *set_session_memo(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err)
+        return err;
+    if (strcasecmp(arg, "Off") == 0) {
+        global.session_memo_entries = 0;
+        return NULL;
+    }
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > 1000000)
+        return apr_psprintf(cmd->pool, "CloudsmithSAMLSessionMemo: '%s' must be Off or a number "
+                            "of sessions from 1 to 1000000", arg);
+    global.session_memo_entries = (int)v;
+    return NULL;
+}
+
 #define SECONDS(n) ((void *)(apr_uintptr_t)(n))
 
 const command_rec cs_directives[] = {
@@ -420,6 +441,9 @@ const command_rec cs_directives[] = {
     AP_INIT_TAKE1("CloudsmithSAMLSessionKeyFile", set_session_key_file, NULL, RSRC_CONF,
                   "File with the secret that seals cache values; the same on every server "
                   "sharing a cache (required for caches other than shmcb)"),
+    AP_INIT_TAKE1("CloudsmithSAMLSessionMemo", set_session_memo, NULL, RSRC_CONF,
+                  "Sessions each process keeps decoded for signed-in requests, or Off "
+                  "(default 1024 with shmcb/shmht; Off with a cache shared between servers)"),
     AP_INIT_TAKE1("CloudsmithSAMLOrg", set_org, NULL, ACCESS_CONF,
                   "The organization slug served by this <Location>"),
     AP_INIT_FLAG("CloudsmithSAMLOrgFromPath", set_org_from_path, NULL, ACCESS_CONF,
