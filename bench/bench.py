@@ -259,10 +259,11 @@ class Stack:
 """
         return load, glob, site
 
-    def conf_ours(self):
-        w = os.path.join(self.work, "ours")
+    def conf_ours(self, name="ours", extra_global=""):
+        w = os.path.join(self.work, name)
         load = "LoadModule cloudsmith_saml_module %s" % MODULE_SO
-        glob = 'CloudsmithSAMLSessionCache "shmcb:%s/run/cs-cache(%d)"\n' % (w, self.cache_bytes)
+        glob = 'CloudsmithSAMLSessionCache "shmcb:%s/run/cs-cache(%d)"\n%s' % (
+            w, self.cache_bytes, extra_global)
         site = site_common(self.backend.port) + f"""
 <Location /app/>
     AuthType CloudsmithSAML
@@ -292,6 +293,16 @@ class Stack:
         if old:
             old.stop()
         h = self.make(name, conf)
+        h.start()
+        self.servers[name] = h
+        self.live[name] = 0
+        return h
+
+    def start_ours_variant(self, name, extra_global):
+        """Another server with this module, its own port and files, extra_global added to its
+        configuration (e.g. a setting turned off, to measure what it does)."""
+        self.ports.setdefault(name, free_port())
+        h = self.make(name, self.conf_ours(name, extra_global))
         h.start()
         self.servers[name] = h
         self.live[name] = 0
@@ -987,6 +998,14 @@ def machine():
             "wrk": run(["dpkg-query", "-W", "-f=${Version}", "wrk"]).stdout}
 
 
+def machine_text(m, *tools):
+    """The machine line of a report: CPU, memory, kernel, httpd, then "name version" of each
+    (label, key of m) in tools."""
+    return "%s, %d CPUs, %.0f GiB, Linux %s; %s%s" % (
+        m["cpu"], m["cpus"], m["mem_gib"], m["kernel"], m["httpd"],
+        "".join(", %s %s" % (label, m[key]) for label, key in tools))
+
+
 def load_snapshot():
     with open("/proc/loadavg") as f:
         la = f.read().split()[:3]
@@ -1007,10 +1026,9 @@ def report(results, opts, cmdline):
     m = results["machine"]
     L.append("# mod_cloudsmith_saml benchmark: %s" % results["date"])
     L.append("")
-    L.append("Command: `%s` (profile %s; %.0f s). Machine: %s, %d CPUs, %.0f GiB, Linux %s; "
-             "%s, mod_auth_mellon %s, Lasso %s, wrk %s." % (
-                 cmdline, results["profile_name"], results["elapsed_s"], m["cpu"], m["cpus"],
-                 m["mem_gib"], m["kernel"], m["httpd"], m["mellon"], m["lasso"], m["wrk"]))
+    L.append("Command: `%s` (profile %s; %.0f s). Machine: %s." % (
+        cmdline, results["profile_name"], results["elapsed_s"],
+        machine_text(m, ("mod_auth_mellon", "mellon"), ("Lasso", "lasso"), ("wrk", "wrk"))))
     la0, la1 = results["load_before"], results["load_after"]
     L.append("Load average before/after: %s / %s%s." % (
         " ".join(la0["loadavg"]), " ".join(la1["loadavg"]),

@@ -638,11 +638,10 @@ def report(res, cmdline):
     m, o = res["machine"], res["opts"]
     n = "{:,}".format(res["orgs"])
     L = ["# The org registry at scale: %s orgs vs 1 (%s)" % (n, res["date"]), ""]
-    L.append("Command: `%s` (%.0f s). Machine: %s, %d CPUs, %.0f GiB, Linux %s; %s, Lasso %s, "
-             "SQLite %s, wrk %s. Load average before/after: %s / %s." % (
-                 cmdline, res["elapsed_s"], m["cpu"], m["cpus"], m["mem_gib"], m["kernel"],
-                 m["httpd"], m["lasso"], m["sqlite"], m["wrk"],
-                 " ".join(res["load_before"]["loadavg"]), " ".join(res["load_after"]["loadavg"])))
+    L.append("Command: `%s` (%.0f s). Machine: %s. Load average before/after: %s / %s." % (
+        cmdline, res["elapsed_s"],
+        bench.machine_text(m, ("Lasso", "lasso"), ("SQLite", "sqlite"), ("wrk", "wrk")),
+        " ".join(res["load_before"]["loadavg"]), " ".join(res["load_after"]["loadavg"])))
     L.append("")
     c = res["create"]
     L.append("Two Apaches with the module (event MPM, 2 children x 64 threads; one "

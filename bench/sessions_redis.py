@@ -275,11 +275,9 @@ def report(res, cmdline):
     L = ["# Session lookup cost: %s sessions in Redis vs %s (%s)" % (
         "{:,}".format(res["sessions"]["1M"]), "{:,}".format(res["sessions"]["1k"]),
         res["date"]), ""]
-    L.append("Command: `%s` (%.0f s). Machine: %s, %d CPUs, %.0f GiB, Linux %s; %s, Redis %s, "
-             "wrk %s. Load average before/after: %s / %s." % (
-                 cmdline, res["elapsed_s"], m["cpu"], m["cpus"], m["mem_gib"], m["kernel"],
-                 m["httpd"], m["redis"], m["wrk"], " ".join(res["load_before"]["loadavg"]),
-                 " ".join(res["load_after"]["loadavg"])))
+    L.append("Command: `%s` (%.0f s). Machine: %s. Load average before/after: %s / %s." % (
+        cmdline, res["elapsed_s"], bench.machine_text(m, ("Redis", "redis"), ("wrk", "wrk")),
+        " ".join(res["load_before"]["loadavg"]), " ".join(res["load_after"]["loadavg"])))
     L.append("")
     L.append("Two Apaches with the module (event MPM, 2 children x 64 threads, static page in "
              "the protected Location, mod_socache_redis), each on its own private Redis: one "
