@@ -56,6 +56,7 @@ APACHE_MODULES = "/usr/lib/apache2/modules"
 COMMON_MODULES = ["mpm_event", "authn_core", "authz_core", "authz_user", "proxy",
                   "proxy_http", "socache_shmcb", "headers", "setenvif", "env"]
 SERVERS = ("plain", "mellon", "ours")
+PLAIN_HEADERS = "plain+headers"  # proxied page only: plain Apache setting the six headers
 PAGES = ("static", "proxied")
 ORG = "app"
 VALIDITY_S = 3 * 3600  # minted responses stay valid this long (and MaxIssueAge for ours)
@@ -298,15 +299,26 @@ class Stack:
         self.live[name] = 0
         return h
 
-    def start_ours_variant(self, name, extra_global):
-        """Another server with this module, its own port and files, extra_global added to its
-        configuration (e.g. a setting turned off, to measure what it does)."""
+    def conf_plain_headers(self, headers):
+        """Plain Apache setting fixed identity headers [(name, value)] for the backend
+        (mod_headers): the backend's work of an authenticated request, with no auth."""
+        sets = "".join('    RequestHeader set %s "%s"\n' % (
+            k, v.replace("\\", "\\\\").replace('"', '\\"')) for k, v in headers)
+        return "", "", site_common(self.backend.port) + "<Location /app/>\n%s</Location>\n" % sets
+
+    def start_extra(self, name, conf):
+        """Another server (conf from a conf_* method) on its own port and files."""
         self.ports.setdefault(name, free_port())
-        h = self.make(name, self.conf_ours(name, extra_global))
+        h = self.make(name, conf)
         h.start()
         self.servers[name] = h
         self.live[name] = 0
         return h
+
+    def start_ours_variant(self, name, extra_global):
+        """Another server with this module, extra_global added to its configuration (e.g. a
+        setting turned off, to measure what it does)."""
+        return self.start_extra(name, self.conf_ours(name, extra_global))
 
     def stop(self):
         for h in self.servers.values():
@@ -698,8 +710,9 @@ def interleaved_cost(servers, names, cookie_files, opts, path):
 def phase_protected(stack, opts, cookies, results):
     """1. req/s on a protected page with a valid session, at each connection count."""
     rows = {}  # (page, conns) -> {server: [rps...], "ours/plain": [...], ...}
-    for name in SERVERS:
-        for page in PAGES:
+    extra = [PLAIN_HEADERS] if PLAIN_HEADERS in stack.servers else []
+    for name in SERVERS + tuple(extra):
+        for page in PAGES if name in SERVERS else ("proxied",):
             wrk(stack.url(name, page), 32, opts["warmup"],
                 headers=["Cookie: " + cookies[name]] if cookies[name] else [])
     for rep in range(opts["reps"]):
@@ -707,7 +720,7 @@ def phase_protected(stack, opts, cookies, results):
         for page in PAGES:
             for conns in opts["conns"]:
                 got = {}
-                for name in order:
+                for name in order + (extra if page == "proxied" else []):
                     hdr = ["Cookie: " + cookies[name]] if cookies[name] else []
                     res = wrk(stack.url(name, page), conns, opts["duration"], headers=hdr)
                     stack.backend.requests.clear()
@@ -723,6 +736,10 @@ def phase_protected(stack, opts, cookies, results):
                     r["p50_" + name].append(got[name].get("p50_ms", float("nan")))
                 r["ours/plain"].append(got["ours"]["rps"] / got["plain"]["rps"])
                 r["ours/mellon"].append(got["ours"]["rps"] / got["mellon"]["rps"])
+                if PLAIN_HEADERS in got:
+                    r.setdefault(PLAIN_HEADERS, []).append(got[PLAIN_HEADERS]["rps"])
+                    r.setdefault("ours/" + PLAIN_HEADERS, []).append(
+                        got["ours"]["rps"] / got[PLAIN_HEADERS]["rps"])
                 log("  rep %d %-7s c=%-3d plain %7.0f  mellon %7.0f  ours %7.0f req/s" % (
                     rep + 1, page, conns, got["plain"]["rps"], got["mellon"]["rps"],
                     got["ours"]["rps"]))
@@ -735,7 +752,10 @@ def phase_protected(stack, opts, cookies, results):
          **{name: median(r[name]) for name in SERVERS},
          **{"p50_ms_" + name: median(r["p50_" + name]) for name in SERVERS},
          "ours/plain": median(r["ours/plain"]), "ours/mellon": median(r["ours/mellon"]),
-         "ours/plain_all": r["ours/plain"], "ours/mellon_all": r["ours/mellon"]}
+         "ours/plain_all": r["ours/plain"], "ours/mellon_all": r["ours/mellon"],
+         **({PLAIN_HEADERS: median(r[PLAIN_HEADERS]),
+             "ours/" + PLAIN_HEADERS: median(r["ours/" + PLAIN_HEADERS])}
+            if PLAIN_HEADERS in r else {})}
         for (page, conns), r in sorted(rows.items(), key=lambda kv: (PAGES.index(kv[0][0]),
                                                                         kv[0][1]))]
 
@@ -1062,6 +1082,16 @@ def report(results, opts, cmdline):
             fmt_goal(worst_plain["ours/plain"], 0.95), worst_plain["page"], worst_plain["conns"],
             fmt_goal(worst_mellon["ours/mellon"], 1.0), worst_mellon["page"],
             worst_mellon["conns"]))
+        with_headers = [r for r in results["protected"] if PLAIN_HEADERS in r]
+        if with_headers:
+            L.append("")
+            L.append("Proxied, against plain Apache setting the same six headers with the same "
+                     "values (mod_headers), so the backend does the same work: ours/(plain+"
+                     "headers) %s at %s connections (plain+headers/plain %s)." % (
+                         " / ".join("%.2f" % r["ours/" + PLAIN_HEADERS] for r in with_headers),
+                         " / ".join(str(r["conns"]) for r in with_headers),
+                         " / ".join("%.2f" % (r[PLAIN_HEADERS] / r["plain"])
+                                    for r in with_headers)))
         L.append("")
     if "acs" in results:
         a = results["acs"]
@@ -1350,6 +1380,12 @@ def main():
                                            % (name, ", ".join(missing)))
             if name != "plain":
                 check_page(stack, name, "static", None, expect_status=303)
+        # plain Apache sending ours' six identity headers with their values: what the
+        # backend's share of the proxied gap is
+        sent = [(k, v) for k, v in check_page(stack, "ours", "proxied", cookies["ours"]).json()[
+            "headers"] if k.lower() in IDENTITY_HEADERS]
+        stack.start_extra(PLAIN_HEADERS, stack.conf_plain_headers(sent))
+        cookies[PLAIN_HEADERS] = None
         log("servers up: plain :%d, mellon :%d, ours :%d; backend :%d" % (
             stack.ports["plain"], stack.ports["mellon"], stack.ports["ours"],
             stack.backend.port))
