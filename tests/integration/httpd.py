@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.request
 
 APACHE_BIN = shutil.which("apache2", path="/usr/sbin:/usr/bin") or "/usr/sbin/apache2"
 MODULES = "/usr/lib/apache2/modules"

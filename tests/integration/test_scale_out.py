@@ -3,20 +3,20 @@ users, create races and deactivations cross servers; sessions survive restarts."
 import concurrent.futures
 import os
 import signal
-import subprocess
 import time
 
 import pytest
 import requests
 
 import mint
+import minted_org
 from httpd import Httpd, free_port
+from minted_org import acme_location, signed_in
 from pg import PostgresServer
 from test_shared_cache import CacheServer
 from test_scim import deactivate, make_secret, okta_user
 
 PUBLIC = "http://sso.test"
-ACS = PUBLIC + "/acme/saml/acs/"
 
 
 @pytest.fixture(scope="module")
@@ -27,18 +27,10 @@ def cluster(tmp_path_factory, module_so):
     idp = mint.MintIdP(str(work / "idp"), entity_id="http://mint-cluster.test/metadata")
     secret = make_secret(work / "acme.scim")
     (work / "session.key").write_text(os.urandom(48).hex())
-    site = f"""
-<Location /acme/>
-    AuthType CloudsmithSAML
-    CloudsmithSAMLOrg acme
-    CloudsmithSAMLIdPMetadataFile {idp.metadata_path}
-    CloudsmithSAMLBaseURL {PUBLIC}
-    CloudsmithSAMLSCIM On
+    site = acme_location(idp, PUBLIC, f"""    CloudsmithSAMLSCIM On
     CloudsmithSAMLSCIMTokenHashFile {work}/acme.scim
     CloudsmithSAMLSCIMRecheckInterval 1
-    Require valid-user
-</Location>
-"""
+""")
     glob = (f"CloudsmithSAMLSessionCache redis:127.0.0.1:{redis.port}\n"
             f"CloudsmithSAMLSessionKeyFile {work}/session.key\n"
             f'DBDriver pgsql\nDBDParams "{pg.dbd_params}"\nDBDMin 0\nDBDKeep 2\nDBDMax 8')
@@ -60,15 +52,7 @@ def scim(server, secret, method, path, **kw):
 
 
 def login(server, idp, user):
-    r = requests.post(server.base_url + "/acme/saml/acs/", allow_redirects=False,
-                      data={"SAMLResponse": idp.response_b64(ACS, ACS, name_id=user)})
-    assert r.status_code == 303, r.text[-300:]
-    return r.cookies.get("cloudsmith_saml_acme")
-
-
-def signed_in(server, sid):
-    return requests.get(server.base_url + "/acme/", allow_redirects=False,
-                        cookies={"cloudsmith_saml_acme": sid}).status_code == 404
+    return minted_org.login(server, idp, PUBLIC, name_id=user)
 
 
 def test_a_user_created_on_one_server_is_seen_on_the_other(cluster):

@@ -7,24 +7,16 @@ import pytest
 import requests
 
 import mint
+import minted_org
 from httpd import Httpd
+from minted_org import COOKIE, acme_location
 
 PUBLIC = "http://memo.test"
-ACS = PUBLIC + "/acme/saml/acs/"
-COOKIE = "cloudsmith_saml_acme"
 
 
 def start_server(work, module_so, memo_directive="", cache=None, extra_modules=()):
     idp = mint.MintIdP(str(work / "idp"), entity_id="http://mint-memo.test/metadata")
-    site = f"""
-<Location /acme/>
-    AuthType CloudsmithSAML
-    CloudsmithSAMLOrg acme
-    CloudsmithSAMLIdPMetadataFile {idp.metadata_path}
-    CloudsmithSAMLBaseURL {PUBLIC}
-    Require valid-user
-</Location>
-"""
+    site = acme_location(idp, PUBLIC)
     # both children up from the start (2 x 16 threads), and which child answered what
     glob = (f"StartServers 2\nMinSpareThreads 32\nMaxSpareThreads 64\n"
             f'LogFormat "%P %>s %U" pid_status\nCustomLog {work}/pids.log pid_status\n'
@@ -34,13 +26,6 @@ def start_server(work, module_so, memo_directive="", cache=None, extra_modules=(
     server = Httpd(str(work / "httpd"), module_so, site, global_conf=glob,
                    extra_modules=extra_modules)
     return idp, server
-
-
-def login(server, idp):
-    r = requests.post(server.base_url + "/acme/saml/acs/", allow_redirects=False,
-                      data={"SAMLResponse": idp.response_b64(ACS, ACS)})
-    assert r.status_code == 303, r.text[-300:]
-    return r.cookies.get(COOKIE)
 
 
 def statuses_by_child(server, work, sid, count):
@@ -70,7 +55,7 @@ def test_logout_in_one_child_ends_the_session_in_every_child(tmp_path, module_so
     idp, server = start_server(tmp_path, module_so)
     server.start()
     try:
-        sid = login(server, idp)
+        sid = minted_org.login(server, idp, PUBLIC)
         # signed in (no backend here: 404) in both children, so both memoised the session
         for _ in range(5):
             codes, by_child = statuses_by_child(server, tmp_path, sid, 300)
@@ -92,7 +77,7 @@ def test_with_the_memo_off_sessions_still_work_and_end(tmp_path, module_so):
     idp, server = start_server(tmp_path, module_so, "CloudsmithSAMLSessionMemo Off")
     server.start()
     try:
-        sid = login(server, idp)
+        sid = minted_org.login(server, idp, PUBLIC)
         codes, _ = statuses_by_child(server, tmp_path, sid, 50)
         assert set(codes) == {404}
         assert requests.get(server.base_url + "/acme/saml/logout/",

@@ -1,40 +1,23 @@
 """The default session store (shmcb): its whole size holds sessions."""
 import time
 
-import requests
-
 import mint
+import minted_org
 from httpd import Httpd
+from minted_org import acme_location, signed_in
 
 PUBLIC = "http://store.test"
-ACS = PUBLIC + "/acme/saml/acs/"
 
 
 def start_server(work, module_so, cache_bytes):
     idp = mint.MintIdP(str(work / "idp"), entity_id="http://mint-store.test/metadata")
-    site = f"""
-<Location /acme/>
-    AuthType CloudsmithSAML
-    CloudsmithSAMLOrg acme
-    CloudsmithSAMLIdPMetadataFile {idp.metadata_path}
-    CloudsmithSAMLBaseURL {PUBLIC}
-    Require valid-user
-</Location>
-"""
+    site = acme_location(idp, PUBLIC)
     glob = f'CloudsmithSAMLSessionCache "shmcb:{work}/store({cache_bytes})"'
     return idp, Httpd(str(work / "httpd"), module_so, site, global_conf=glob).start()
 
 
 def login(server, idp, user):
-    r = requests.post(server.base_url + "/acme/saml/acs/", allow_redirects=False,
-                      data={"SAMLResponse": idp.response_b64(ACS, ACS, name_id=user)})
-    assert r.status_code == 303, r.text[-300:]
-    return r.cookies.get("cloudsmith_saml_acme")
-
-
-def signed_in(server, sid):
-    return requests.get(server.base_url + "/acme/", allow_redirects=False,
-                        cookies={"cloudsmith_saml_acme": sid}).status_code == 404
+    return minted_org.login(server, idp, PUBLIC, name_id=user)
 
 
 def test_sessions_fill_every_shmcb_subcache_not_one(tmp_path, module_so):

@@ -11,7 +11,9 @@ import pytest
 import requests
 
 import mint
+import minted_org
 from httpd import Httpd, free_port, wait_for_port
+from minted_org import acme_location
 
 PUBLIC = "http://sso.test"  # the load balancer's address, CloudsmithSAMLBaseURL on both
 
@@ -65,15 +67,7 @@ def pair(request, tmp_path_factory, module_so):
     idp = mint.MintIdP(str(work / "idp"), entity_id="http://mint-shared.test/metadata")
     key_file = work / "session.key"
     key_file.write_text(os.urandom(48).hex())
-    site = f"""
-<Location /acme/>
-    AuthType CloudsmithSAML
-    CloudsmithSAMLOrg acme
-    CloudsmithSAMLIdPMetadataFile {idp.metadata_path}
-    CloudsmithSAMLBaseURL {PUBLIC}
-    Require valid-user
-</Location>
-"""
+    site = acme_location(idp, PUBLIC)
     glob = (f"CloudsmithSAMLSessionCache {kind}:127.0.0.1:{cache.port}\n"
             f"CloudsmithSAMLSessionKeyFile {key_file}")
     servers = [Httpd(str(work / name), module_so, site, global_conf=glob,
@@ -88,10 +82,7 @@ ACS = PUBLIC + "/acme/saml/acs/"
 
 
 def login_on(server, idp, **kw):
-    r = requests.post(server.base_url + "/acme/saml/acs/", allow_redirects=False,
-                      data={"SAMLResponse": idp.response_b64(ACS, ACS, **kw)})
-    assert r.status_code == 303, r.text[-300:]
-    return r.cookies.get("cloudsmith_saml_acme")
+    return minted_org.login(server, idp, PUBLIC, **kw)
 
 
 def get(server, sid, path="/acme/"):
