@@ -55,8 +55,7 @@ typedef struct cs_registry {
     apr_interval_time_t refresh; /* -1: default */
     int cache_size;              /* 0: default */
     /* per process, from child_init */
-    apr_hash_t *orgs;            /* slug -> entry */
-    struct apr_thread_rwlock_t *lock;
+    struct org_cache *orgs;      /* the orgs this process built (org_cache.h) */
     volatile apr_uint64_t version;       /* the registry's, as last read */
     volatile apr_uint64_t version_read;  /* when */
     volatile apr_uint32_t version_reading;

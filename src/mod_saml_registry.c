@@ -7,10 +7,9 @@
  * rebuild runs, other requests go on with what the process has; a database that cannot
  * answer keeps the last good settings. */
 #include <apr_atomic.h>
-#include <apr_hash.h>
 #include <apr_strings.h>
-#include <apr_thread_rwlock.h>
 #include "mod_saml.h"
+#include "org_cache.h"
 #include "org_store.h"
 #include "session_id.h"
 
@@ -18,58 +17,34 @@
 #define DEFAULT_CACHE_SIZE 1000
 #define DB_WARN_INTERVAL apr_time_from_sec(60)
 
-/* One org as this process knows it; shared by the requests that hold a reference. */
-typedef struct registry_entry {
-    apr_pool_t *pool;                 /* owns the entry, its org and its Lasso objects */
-    cs_registry *registry;
+/* What a process builds for one registry org: the value of its org_cache entry, in the
+ * entry's pool (which also owns the Lasso objects). */
+typedef struct {
     cs_org org;
     int saml_enabled, saml_enforced;
     apr_array_header_t *groupsync;    /* the org's rules, empty when Group Sync is off */
-    apr_int64_t version;
-    volatile apr_uint32_t refs;       /* the table's own, plus one per request using it */
-    volatile apr_uint32_t refreshing; /* one request at a time re-checks the version */
-    volatile apr_uint64_t confirmed;  /* the registry version it was last confirmed at */
-    volatile apr_uint64_t failed;     /* when its last check could not be made, or 0 */
-    volatile apr_uint64_t used;       /* for least-recently-used eviction */
-} registry_entry;
+} registry_org;
+
+static registry_org *org_of(const org_cache_entry *e)
+{
+    return e->value;
+}
 
 apr_interval_time_t cs_registry_refresh(const cs_registry *reg)
 {
     return reg->refresh >= 0 ? reg->refresh : DEFAULT_REFRESH;
 }
 
-static int cache_size(const cs_registry *reg)
-{
-    return reg->cache_size > 0 ? reg->cache_size : DEFAULT_CACHE_SIZE;
-}
-
-static void entry_release(registry_entry *e)
-{
-    if (apr_atomic_dec32(&e->refs) == 0)
-        apr_pool_destroy(e->pool);
-}
-
-/* At child exit, after its requests: the table's references. */
-static apr_status_t release_all(void *data)
-{
-    cs_registry *reg = data;
-    for (apr_hash_index_t *hi = apr_hash_first(NULL, reg->orgs); hi; hi = apr_hash_next(hi))
-        entry_release(apr_hash_this_val(hi));
-    return APR_SUCCESS;
-}
-
 void cs_registry_child_init(apr_pool_t *p, cs_registry *reg)
 {
-    for (; reg; reg = reg->next) {
-        reg->orgs = apr_hash_make(p);
-        apr_thread_rwlock_create(&reg->lock, p);
-        apr_pool_cleanup_register(p, reg, release_all, apr_pool_cleanup_null);
-    }
+    for (; reg; reg = reg->next)
+        reg->orgs = org_cache_create(p, reg->cache_size > 0 ? reg->cache_size
+                                                            : DEFAULT_CACHE_SIZE);
 }
 
 static apr_status_t release_cleanup(void *data)
 {
-    entry_release(data);
+    org_cache_release(data);
     return APR_SUCCESS;
 }
 
@@ -86,18 +61,17 @@ static int slug_of_path(apr_pool_t *p, const char *uri, const char **slug)
 
 /* Builds a process-lifetime entry from a registry record. An SP that cannot be built (no
  * metadata yet, or metadata Lasso refuses) leaves org.sp NULL, logged once per build. */
-static registry_entry *entry_build(server_rec *s, cs_registry *reg, const char *slug,
-                                   const org_record *rec)
+static org_cache_entry *entry_build(server_rec *s, cs_registry *reg, const char *slug,
+                                    const org_record *rec)
 {
-    apr_pool_t *pool;
-    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS)
+    org_cache_entry *entry = org_cache_entry_new(slug, rec->version);
+    if (entry == NULL)
         return NULL;
-    registry_entry *e = apr_pcalloc(pool, sizeof(*e));
-    e->pool = pool;
-    e->registry = reg;
-    e->refs = 1;
+    apr_pool_t *pool = entry->pool;
+    registry_org *e = apr_pcalloc(pool, sizeof(*e));
+    entry->value = e;
     cs_org *org = &e->org;
-    org->slug = apr_pstrdup(pool, slug);
+    org->slug = entry->slug;
     org->root_path = apr_pstrcat(pool, "/", slug, "/", NULL);
     org->where = reg->where;
     org->server = reg->server;
@@ -106,7 +80,6 @@ static registry_entry *entry_build(server_rec *s, cs_registry *reg, const char *
     cs_org_set_urls(pool, org, reg->base_url);
     org->from_registry = 1;
     e->groupsync = apr_array_make(pool, 0, sizeof(groupsync_rule));
-    e->version = rec->version;
     e->saml_enabled = rec->saml_enabled;
     e->saml_enforced = rec->saml_enforced;
     if (rec->groupsync_enabled && rec->groupsync) {
@@ -130,12 +103,12 @@ static registry_entry *entry_build(server_rec *s, cs_registry *reg, const char *
                          slug, why);
     }
     if (!rec->saml_enabled)
-        return e;
+        return entry;
     if (rec->idp_metadata_xml == NULL) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10574)
                      "org %s (registry): SAML is enabled but the org has no IdP metadata: "
                      "sign-in answers 503 until it is set", slug);
-        return e;
+        return entry;
     }
     saml_sp_config cfg = {.org = org->slug, .acs_url = org->acs_url,
                           .idp_metadata_xml = apr_pstrdup(pool, rec->idp_metadata_xml),
@@ -149,13 +122,14 @@ static registry_entry *entry_build(server_rec *s, cs_registry *reg, const char *
                      "org %s (registry, version %" APR_INT64_T_FMT "): cannot build its SAML "
                      "service provider: %s", slug, rec->version, why);
     }
-    return e;
+    return entry;
 }
 
 /* Reads the org and builds its entry: OK, HTTP_NOT_FOUND when the registry has no such org
  * (not cached: a request for a made-up org costs one indexed query and evicts nothing), or
  * HTTP_SERVICE_UNAVAILABLE (logged) when the database cannot answer. */
-static int entry_load(request_rec *r, cs_registry *reg, const char *slug, registry_entry **out)
+static int entry_load(request_rec *r, cs_registry *reg, const char *slug,
+                      org_cache_entry **out)
 {
     scim_db db;
     org_record rec;
@@ -184,57 +158,6 @@ static int entry_load(request_rec *r, cs_registry *reg, const char *slug, regist
     return OK;
 }
 
-/* Puts e in the table in place of old (NULL: none), dropping the least recently used org
- * when the table is full. Returns the entry now in the table for that slug. */
-static registry_entry *entry_install(cs_registry *reg, registry_entry *e, registry_entry *old)
-{
-    registry_entry *evicted = NULL;
-    apr_thread_rwlock_wrlock(reg->lock);
-    registry_entry *current = apr_hash_get(reg->orgs, e->org.slug, APR_HASH_KEY_STRING);
-    if (current && current != old) {
-        /* another request got there first: keep its entry */
-        apr_atomic_inc32(&current->refs);
-        apr_thread_rwlock_unlock(reg->lock);
-        entry_release(e);
-        return current;
-    }
-    if (current == NULL && (int)apr_hash_count(reg->orgs) >= cache_size(reg)) {
-        apr_uint64_t oldest = 0;
-        for (apr_hash_index_t *hi = apr_hash_first(NULL, reg->orgs); hi;
-             hi = apr_hash_next(hi)) {
-            registry_entry *x = apr_hash_this_val(hi);
-            if (evicted == NULL || apr_atomic_read64(&x->used) < oldest) {
-                evicted = x;
-                oldest = apr_atomic_read64(&x->used);
-            }
-        }
-        if (evicted)
-            apr_hash_set(reg->orgs, evicted->org.slug, APR_HASH_KEY_STRING, NULL);
-    }
-    /* Removed first: apr_hash_set keeps an existing entry's key, which points into the
-     * entry being replaced (freed once its last request ends). */
-    apr_hash_set(reg->orgs, e->org.slug, APR_HASH_KEY_STRING, NULL);
-    apr_hash_set(reg->orgs, e->org.slug, APR_HASH_KEY_STRING, e);
-    apr_atomic_inc32(&e->refs); /* the caller's */
-    apr_thread_rwlock_unlock(reg->lock);
-    if (current)
-        entry_release(current); /* the table's; requests still using it hold their own */
-    if (evicted)
-        entry_release(evicted);
-    return e;
-}
-
-static void entry_remove(cs_registry *reg, registry_entry *e)
-{
-    apr_thread_rwlock_wrlock(reg->lock);
-    int ours = apr_hash_get(reg->orgs, e->org.slug, APR_HASH_KEY_STRING) == e;
-    if (ours)
-        apr_hash_set(reg->orgs, e->org.slug, APR_HASH_KEY_STRING, NULL);
-    apr_thread_rwlock_unlock(reg->lock);
-    if (ours)
-        entry_release(e);
-}
-
 /* what: "org SLUG", or "orgs" for the registry's version. */
 static void warn_db(request_rec *r, const char *what, const char *why)
 {
@@ -252,47 +175,40 @@ static void warn_db(request_rec *r, const char *what, const char *why)
 /* e is stale: one request asks for its version and, when it changed, rebuilds it. Takes the
  * caller's reference to e; returns the entry the request should use, with a reference the
  * caller owns, or NULL and *status (404: the org was deleted). */
-static registry_entry *entry_refresh(request_rec *r, registry_entry *e, apr_uint64_t registry,
-                                     int *status)
+static org_cache_entry *entry_refresh(request_rec *r, cs_registry *reg, org_cache_entry *e,
+                                      apr_uint64_t registry, int *status)
 {
-    if (apr_atomic_cas32(&e->refreshing, 1, 0) != 0)
+    if (!org_cache_begin_refresh(e))
         return e; /* another request is at it */
-    cs_registry *reg = e->registry;
     scim_db db;
     apr_int64_t version = 0;
     const char *why = cs_db_open(r, &db);
     org_store_status st = ORG_STORE_FAILED;
     if (why == NULL)
-        st = org_store_version(r->pool, &db, e->org.slug, &version, &why);
+        st = org_store_version(r->pool, &db, e->slug, &version, &why);
     apr_time_t now = apr_time_now();
-    registry_entry *fresh = NULL;
+    org_cache_entry *fresh = NULL;
     if (st == ORG_STORE_FAILED)
-        warn_db(r, apr_pstrcat(r->pool, "org ", e->org.slug, NULL), why);
+        warn_db(r, apr_pstrcat(r->pool, "org ", e->slug, NULL), why);
     else if (st == ORG_STORE_NOT_FOUND)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10581)
-                      "org %s: deleted from the registry", e->org.slug);
-    else if (version != e->version && entry_load(r, reg, e->org.slug, &fresh) == OK)
+                      "org %s: deleted from the registry", e->slug);
+    else if (version != e->version && entry_load(r, reg, e->slug, &fresh) == OK)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10579)
                       "org %s: registry change picked up (version %" APR_INT64_T_FMT " -> %"
-                      APR_INT64_T_FMT ")", e->org.slug, e->version, fresh->version);
-    if (st == ORG_STORE_FAILED) {
-        apr_atomic_set64(&e->failed, (apr_uint64_t)now);
-    } else {
-        apr_atomic_set64(&e->failed, 0);
-        apr_atomic_set64(&e->confirmed, registry);
-    }
-    apr_atomic_set32(&e->refreshing, 0);
+                      APR_INT64_T_FMT ")", e->slug, e->version, fresh->version);
+    org_cache_end_refresh(e, st != ORG_STORE_FAILED, registry, now);
     if (st == ORG_STORE_NOT_FOUND) {
-        entry_remove(reg, e);
-        entry_release(e);
+        org_cache_remove(reg->orgs, e);
+        org_cache_release(e);
         *status = HTTP_NOT_FOUND;
         return NULL;
     }
     if (fresh == NULL)
         return e;
     apr_atomic_set64(&fresh->confirmed, registry);
-    registry_entry *use = entry_install(reg, fresh, e);
-    entry_release(e);
+    org_cache_entry *use = org_cache_install(reg->orgs, fresh, e, now);
+    org_cache_release(e);
     return use;
 }
 
@@ -321,19 +237,15 @@ static apr_uint64_t registry_version(request_rec *r, cs_registry *reg, apr_time_
 
 /* The registry entry for the request's org, referenced until the request ends; OK, or an
  * HTTP status when it cannot be known (404: the path names no org; 503: no database). */
-static int registry_lookup(request_rec *r, cs_registry *reg, registry_entry **out)
+static int registry_lookup(request_rec *r, cs_registry *reg, org_cache_entry **out)
 {
     const char *slug;
     if (!slug_of_path(r->pool, r->uri, &slug))
         return HTTP_NOT_FOUND;
     if (reg->orgs == NULL)
         return HTTP_SERVICE_UNAVAILABLE; /* no child_init (cannot happen in a child) */
-    apr_thread_rwlock_rdlock(reg->lock);
-    registry_entry *e = apr_hash_get(reg->orgs, slug, APR_HASH_KEY_STRING);
-    if (e)
-        apr_atomic_inc32(&e->refs);
-    apr_thread_rwlock_unlock(reg->lock);
     apr_time_t now = apr_time_now();
+    org_cache_entry *e = org_cache_get(reg->orgs, slug, now);
     /* read before the org, so a change committed in between is seen at the next check */
     apr_uint64_t registry = registry_version(r, reg, now);
     if (e == NULL) {
@@ -341,19 +253,14 @@ static int registry_lookup(request_rec *r, cs_registry *reg, registry_entry **ou
         if (rc != OK)
             return rc;
         apr_atomic_set64(&e->confirmed, registry);
-        /* before it is in the table, or a concurrent eviction could take it for the oldest */
-        apr_atomic_set64(&e->used, (apr_uint64_t)now);
-        e = entry_install(reg, e, NULL);
+        e = org_cache_install(reg->orgs, e, NULL, now);
     }
-    else if (apr_atomic_read64(&e->confirmed) != registry) {
-        apr_time_t failed = (apr_time_t)apr_atomic_read64(&e->failed);
+    else if (org_cache_refresh_due(e, registry, now, cs_registry_refresh(reg))) {
         int status = OK;
-        if (failed == 0 || now - failed >= cs_registry_refresh(reg))
-            e = entry_refresh(r, e, registry, &status);
+        e = entry_refresh(r, reg, e, registry, &status);
         if (e == NULL)
             return status;
     }
-    apr_atomic_set64(&e->used, (apr_uint64_t)now);
     apr_pool_cleanup_register(r->pool, e, release_cleanup, apr_pool_cleanup_null);
     *out = e;
     return OK;
@@ -361,10 +268,11 @@ static int registry_lookup(request_rec *r, cs_registry *reg, registry_entry **ou
 
 int cs_registry_config(request_rec *r, const cs_dir_cfg *c, cs_dir_cfg **out)
 {
-    registry_entry *e = NULL;
-    int rc = registry_lookup(r, c->registry, &e);
+    org_cache_entry *entry = NULL;
+    int rc = registry_lookup(r, c->registry, &entry);
     if (rc != OK)
         return rc;
+    registry_org *e = org_of(entry);
     cs_dir_cfg *m = apr_pmemdup(r->pool, c, sizeof(*c));
     m->org = &e->org;
     m->enforce = e->saml_enforced;
