@@ -45,10 +45,16 @@ int cs_session_memo_post_config(apr_pool_t *pconf, server_rec *s)
                          entries, cs_cache_spec());
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10584)
+                     "session memo off: the session cache %s may be shared between servers",
+                     cs_cache_spec());
         return OK;
     }
-    if (entries == 0)
+    if (entries == 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10586)
+                     "session memo off (CloudsmithSAMLSessionMemo Off)");
         return OK;
+    }
     if (entries < 0)
         entries = DEFAULT_SESSION_MEMO_ENTRIES;
     const char *why = session_generation_create(&sessions.generation);
@@ -61,6 +67,9 @@ int cs_session_memo_post_config(apr_pool_t *pconf, server_rec *s)
                      "CloudsmithSAMLSessionMemo: cannot make the session memo: %s", why);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10585)
+                 "session memo: up to %d sessions per child, each used for up to %d s unread",
+                 entries, (int)apr_time_sec(SESSION_MEMO_TTL));
     return OK;
 }
 

@@ -63,6 +63,8 @@ def test_logout_in_one_child_ends_the_session_in_every_child(tmp_path, module_so
             if len(by_child) == 2:
                 break
         assert len(by_child) == 2, "the requests all went to one child: %s" % dict(by_child)
+        assert "session memo: up to 1024 sessions per child, each used for up to 5 s unread" \
+            in server.read_error_log()
         out = requests.get(server.base_url + "/acme/saml/logout/", cookies={COOKIE: sid})
         assert out.status_code == 200
         # well within the memo's 5 s: only the logout's generation bump can end it there
@@ -77,6 +79,7 @@ def test_with_the_memo_off_sessions_still_work_and_end(tmp_path, module_so):
     idp, server = start_server(tmp_path, module_so, "CloudsmithSAMLSessionMemo Off")
     server.start()
     try:
+        assert "session memo off (CloudsmithSAMLSessionMemo Off)" in server.read_error_log()
         sid = minted_org.login(server, idp, PUBLIC)
         codes, _ = statuses_by_child(server, tmp_path, sid, 50)
         assert set(codes) == {404}
