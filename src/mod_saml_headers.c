@@ -5,28 +5,30 @@
 #include "identity_header.h"
 #include "session_id.h"
 
-static int drop_if_identity(void *rec, const char *name, const char *value)
+/* apr_table_do callback: stops at the first client header that could be read as an identity
+ * header, keeping its name in *rec. */
+static int find_identity(void *rec, const char *name, const char *value)
 {
-    apr_array_header_t *drop = rec;
     const apr_array_header_t *names = cs_all_identity_header_names();
     for (int i = 0; i < names->nelts; i++) {
         if (identity_header_name_matches(name, APR_ARRAY_IDX(names, i, const char *))) {
-            APR_ARRAY_PUSH(drop, const char *) = name;
-            break;
+            *(const char **)rec = name;
+            return 0;
         }
     }
     return 1;
 }
 
+/* One pass over the headers and no allocation when, as on nearly every request, there is
+ * nothing to drop; each header dropped is one more pass. */
 int cs_scrub_identity_headers(request_rec *r)
 {
-    apr_array_header_t *drop = apr_array_make(r->pool, 2, sizeof(const char *));
-    apr_table_do(drop_if_identity, drop, r->headers_in, NULL);
-    for (int i = 0; i < drop->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(drop, i, const char *);
+    const char *name = NULL;
+    while (apr_table_do(find_identity, &name, r->headers_in, NULL) == 0 && name) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10520)
                       "dropped client-sent identity header %s", name);
         apr_table_unset(r->headers_in, name);
+        name = NULL;
     }
     return DECLINED;
 }
