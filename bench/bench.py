@@ -288,16 +288,13 @@ class Stack:
         return BenchHttpd(name, w, load, glob, site, port=self.ports[name])
 
     def start(self, name, **kw):
+        """(Re)starts one of SERVERS; kw go to its conf_* method."""
         conf = {"plain": self.conf_plain, "mellon": self.conf_mellon,
                 "ours": self.conf_ours}[name](**kw)
         old = self.servers.get(name)
         if old:
             old.stop()
-        h = self.make(name, conf)
-        h.start()
-        self.servers[name] = h
-        self.live[name] = 0
-        return h
+        return self.start_extra(name, conf)
 
     def conf_plain_headers(self, headers):
         """Plain Apache setting fixed identity headers [(name, value)] for the backend
@@ -307,7 +304,7 @@ class Stack:
         return "", "", site_common(self.backend.port) + "<Location /app/>\n%s</Location>\n" % sets
 
     def start_extra(self, name, conf):
-        """Another server (conf from a conf_* method) on its own port and files."""
+        """A server from conf (what a conf_* method returns) on its own port and files."""
         self.ports.setdefault(name, free_port())
         h = self.make(name, conf)
         h.start()
