@@ -73,7 +73,8 @@ int cs_session_memo_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-/* Removes a session from the cache, then voids every process's memo of it. */
+/* Removes a session from the cache, then moves the session generation on: every child's memo
+ * entries (this session's among them) are void from then on. */
 static apr_status_t remove_session(request_rec *r, const char *id)
 {
     apr_status_t rv = cs_cache_remove(r, apr_pstrcat(r->pool, SESSION_KEY_PREFIX, id, NULL));
