@@ -220,11 +220,21 @@ static const char *set_org_from_path(cmd_parms *cmd, void *mconfig, int on)
     return send_forbidden_on_authz_failure(cmd);
 }
 
-static const char *set_org_cache_size(cmd_parms *cmd, void *mconfig, const char *arg)
+/* True, with *out, when arg is a whole decimal number from min to max (nothing else). */
+static int whole_number_in(const char *arg, apr_int64_t min, apr_int64_t max, apr_int64_t *out)
 {
     char *end;
     apr_int64_t v = apr_strtoi64(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || v < 1 || v > 1000000)
+    if (*arg == '\0' || *end != '\0' || v < min || v > max)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static const char *set_org_cache_size(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    apr_int64_t v;
+    if (!whole_number_in(arg, 1, 1000000, &v))
         return apr_psprintf(cmd->pool, "CloudsmithSAMLOrgCacheSize: '%s' must be a number of "
                             "orgs from 1 to 1000000", arg);
     ((cs_dir_cfg *)mconfig)->registry_cache_size = (int)v;
@@ -357,10 +367,8 @@ static const char *set_header_name(cmd_parms *cmd, void *mconfig, const char *fi
 
 static const char *set_seconds(cmd_parms *cmd, void *mconfig, const char *arg)
 {
-    char *end;
-    apr_int64_t v = apr_strtoi64(arg, &end, 10);
-    apr_int64_t max = (apr_int64_t)(apr_uintptr_t)cmd->info;
-    if (*arg == '\0' || *end != '\0' || v < 0 || v > max)
+    apr_int64_t v, max = (apr_int64_t)(apr_uintptr_t)cmd->info;
+    if (!whole_number_in(arg, 0, max, &v))
         return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number of seconds from 0 to %"
                             APR_INT64_T_FMT, cmd->cmd->name, arg, max);
     cs_dir_cfg *c = mconfig;
@@ -385,9 +393,8 @@ static const char *set_seconds(cmd_parms *cmd, void *mconfig, const char *arg)
 
 static const char *set_max_body(cmd_parms *cmd, void *mconfig, const char *arg)
 {
-    char *end;
-    apr_int64_t v = apr_strtoi64(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || v < 1024 || v > 64 * 1024 * 1024)
+    apr_int64_t v;
+    if (!whole_number_in(arg, 1024, 64 * 1024 * 1024, &v))
         return apr_psprintf(cmd->pool, "CloudsmithSAMLMaxBodySize: '%s' must be a number of "
                             "bytes from 1024 to 67108864", arg);
     ((cs_dir_cfg *)mconfig)->max_body = v;
@@ -423,9 +430,8 @@ static const char *set_session_memo(cmd_parms *cmd, void *dummy, const char *arg
         global.session_memo_entries = 0;
         return NULL;
     }
-    char *end;
-    apr_int64_t v = apr_strtoi64(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || v < 1 || v > 1000000)
+    apr_int64_t v;
+    if (!whole_number_in(arg, 1, 1000000, &v))
         return apr_psprintf(cmd->pool, "CloudsmithSAMLSessionMemo: '%s' must be Off or a number "
                             "of sessions from 1 to 1000000", arg);
     global.session_memo_entries = (int)v;
